@@ -1,0 +1,40 @@
+"""Account traits: the contract of the compacted account-updates topic."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from schemas.events import Id
+
+Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+LifecycleStage = Literal["trial", "onboarding", "active", "renewal", "churned"]
+
+
+class AccountTraits(BaseModel):
+    """Traits of an account as a client upserts them; a field left out keeps its old value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    account_id: Id
+    name: Annotated[str, Field(max_length=200)] | None = None
+    segment: Annotated[str, Field(min_length=1, max_length=100)] | None = Field(
+        None, description="Selects the model profile, e.g. enterprise or self_serve."
+    )
+    csm_owner: Email | None = Field(None, description="Email of the customer success manager.")
+    seats: Annotated[int, Field(ge=0)] | None = None
+    mrr: Annotated[float, Field(ge=0)] | None = Field(
+        None, description="Monthly recurring revenue."
+    )
+    lifecycle_stage: LifecycleStage | None = None
+
+
+class AccountUpdate(AccountTraits):
+    """An account upsert as it travels on account-updates, stamped by ingest."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    updated_at: AwareDatetime
+    source: Annotated[str, Field(min_length=1, max_length=100)]
+    schema_version: Literal[1] = 1

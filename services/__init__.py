@@ -1,0 +1,1 @@
+"""healthmon services: ingest, scorer and alerts, and what they share."""

@@ -1,0 +1,1 @@
+"""Alerts: stores risk changes, raises alerts and delivers them to signed webhooks."""

@@ -1,0 +1,78 @@
+"""The alerts FastAPI application with its change consumer and delivery worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI, Request
+from sqlalchemy import text
+
+from services.alerts.consumer import ChangeConsumer
+from services.alerts.db import init_db, make_engine, session_factory
+from services.alerts.delivery import DeliveryWorker
+from services.alerts.routes import accounts, alerts, endpoints
+from services.http import install_common, ops_router
+from services.settings import Settings
+
+
+def create_app(settings: Settings, background: bool = True) -> FastAPI:
+    """Build the app; with `background` the consumer and delivery worker run in the lifespan."""
+    engine = make_engine(settings.sqlalchemy_url)
+    init_db(engine)
+    sessions = session_factory(engine)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not background:
+            yield
+            return
+        async with httpx.AsyncClient() as client:
+            worker = DeliveryWorker(sessions, settings, client)
+            consumer = ChangeConsumer(settings, sessions, worker.wake.set)
+            app.state.consumer = consumer
+            tasks = [asyncio.create_task(worker.run()), asyncio.create_task(consumer.run())]
+            try:
+                yield
+            finally:
+                for task in tasks:
+                    task.cancel()
+                for task in tasks:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+        engine.dispose()
+
+    app = FastAPI(
+        title="healthmon alerts",
+        version="1",
+        summary="Alerts raised from risk changes, webhook endpoints and account health.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.sessions = sessions
+    app.state.consumer = None
+    install_common(app, settings.max_body_bytes)
+
+    async def ready(request: Request) -> str | None:
+        try:
+            await asyncio.to_thread(_ping, request)
+        except Exception as exc:
+            return f"database not reachable: {exc!r}"
+        consumer = request.app.state.consumer
+        if consumer is not None and not consumer.connected:
+            return "not connected to Kafka"
+        return None
+
+    app.include_router(ops_router(ready))
+    app.include_router(alerts.router)
+    app.include_router(endpoints.router)
+    app.include_router(accounts.router)
+    return app
+
+
+def _ping(request: Request) -> None:
+    with request.app.state.sessions() as session:
+        session.execute(text("SELECT 1"))

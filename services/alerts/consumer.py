@@ -1,0 +1,125 @@
+"""Consumes health-changes and health-snapshots into the database, committing offsets after."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from pydantic import ValidationError
+from sqlalchemy.orm import Session, sessionmaker
+
+from schemas import DeadLetter, HealthSnapshot, RiskChange
+from schemas.errors import describe, field_errors
+from services.alerts import metrics
+from services.alerts.store import record_change, record_snapshot, utcnow
+from services.codec import encode, loads
+from services.messages import RawMessage, dead_letter
+from services.settings import Settings
+from services.topics import topic_names
+
+log = logging.getLogger(__name__)
+SERVICE = "alerts"
+GROUP = "healthmon-alerts"
+
+
+def store_records(
+    session: Session,
+    records: list[RawMessage],
+    changes_topic: str,
+    now: datetime,
+    first_delay_s: float = 0.0,
+) -> tuple[int, list[DeadLetter]]:
+    """Store a batch in one transaction; return the alerts raised and the dead letters."""
+    raised, dead = 0, []
+    for msg in records:
+        try:
+            data = loads(msg.value or b"")
+        except ValueError as exc:
+            dead.append(dead_letter(msg, f"not JSON: {exc}", "decode", SERVICE, now))
+            continue
+        try:
+            if msg.topic == changes_topic:
+                alert = record_change(session, RiskChange.model_validate(data), now, first_delay_s)
+                raised += alert is not None
+                metrics.CHANGES.labels("stored").inc()
+                if alert is not None:
+                    metrics.ALERTS.labels(alert.severity).inc()
+            else:
+                record_snapshot(session, HealthSnapshot.model_validate(data))
+        except ValidationError as exc:
+            error = describe(field_errors(exc.errors(), data))
+            dead.append(dead_letter(msg, error, "validate", SERVICE, now))
+        session.flush()
+    return raised, dead
+
+
+class ChangeConsumer:
+    """At-least-once consumer: stores a batch, sends its dead letters, then commits offsets."""
+
+    def __init__(
+        self, settings: Settings, sessions: sessionmaker[Session], on_alerts: Callable[[], None]
+    ) -> None:
+        self.settings, self.sessions, self.on_alerts = settings, sessions, on_alerts
+        self.topics = topic_names(settings)
+        self.connected = False
+
+    async def run(self) -> None:
+        """Consume until cancelled, restarting the connection after errors."""
+        while True:
+            try:
+                await self._consume()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self.connected = False
+                log.exception("change consumer failed; reconnecting in 2s")
+                await asyncio.sleep(2)
+
+    async def _consume(self) -> None:
+        s = self.settings
+        consumer = AIOKafkaConsumer(
+            self.topics.health_changes,
+            self.topics.health_snapshots,
+            bootstrap_servers=s.bootstrap_list,
+            group_id=s.topic_prefix + GROUP,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            rebalance_timeout_ms=int(s.kafka_rebalance_timeout_s * 1000),
+            session_timeout_ms=int(max(10.0, s.kafka_rebalance_timeout_s) * 1000),
+            heartbeat_interval_ms=1000,
+        )
+        producer = AIOKafkaProducer(bootstrap_servers=s.bootstrap_list, acks="all")
+        await consumer.start()
+        await producer.start()
+        self.connected = True
+        try:
+            while True:
+                batches = await consumer.getmany(timeout_ms=500, max_records=500)
+                records = [_raw(r) for part in batches.values() for r in part]
+                if not records:
+                    continue
+                raised, dead = await asyncio.to_thread(self._store, records)
+                for letter in dead:
+                    key = None if letter.key is None else letter.key.encode()
+                    await producer.send_and_wait(self.topics.dead_letters, encode(letter), key=key)
+                await consumer.commit()
+                if raised:
+                    self.on_alerts()
+        finally:
+            self.connected = False
+            await consumer.stop()
+            await producer.stop()
+
+    def _store(self, records: list[RawMessage]) -> tuple[int, list[DeadLetter]]:
+        first_delay = self.settings.webhook_retry_schedule[0]
+        with self.sessions.begin() as session:
+            return store_records(
+                session, records, self.topics.health_changes, utcnow(), first_delay
+            )
+
+
+def _raw(record: ConsumerRecord[bytes, bytes]) -> RawMessage:
+    return RawMessage(record.topic, record.partition, record.offset, record.key, record.value)

@@ -1,0 +1,13 @@
+"""Prometheus metrics of the alerts service (no per-account labels)."""
+
+from prometheus_client import Counter, Gauge
+
+CHANGES = Counter("healthmon_alerts_changes_total", "Risk changes stored", ["outcome"])
+ALERTS = Counter("healthmon_alerts_raised_total", "Alerts raised by severity", ["severity"])
+DELIVERIES = Counter(
+    "healthmon_deliveries_total", "Delivery attempts by channel and outcome", ["channel", "outcome"]
+)
+PENDING = Gauge("healthmon_deliveries_pending", "Deliveries not yet delivered nor given up")
+OLDEST_PENDING = Gauge(
+    "healthmon_delivery_oldest_pending_seconds", "Age of the oldest pending delivery"
+)

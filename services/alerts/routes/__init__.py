@@ -1,0 +1,1 @@
+"""Alerts-service routes, one module per resource."""

@@ -1,0 +1,125 @@
+"""The `healthmon` command."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from services.broker import ENGINES, start_broker
+from services.settings import Settings
+
+cli = typer.Typer(
+    help="healthmon: real-time customer health from product, support and billing events.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+Host = Annotated[str | None, typer.Option(help="Address to bind (default from settings).")]
+Port = Annotated[int | None, typer.Option(help="Port to listen on (default from settings).")]
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment, with command-line flags taking precedence."""
+    settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    return settings
+
+
+@cli.command()
+def up(
+    demo: Annotated[
+        bool, typer.Option(help="Also feed synthetic traffic for a few hundred accounts.")
+    ] = False,
+    engine: Annotated[
+        str | None, typer.Option(help="Local broker: noida (durable) or tansu.")
+    ] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Where local state lives.")] = None,
+) -> None:
+    """Run broker, ingest, scorer and alerts on this machine (Ctrl-C stops them)."""
+    from services.up import run_all
+
+    run_all(load_settings(broker_engine=engine, data_dir=data_dir), demo=demo)
+
+
+@cli.command()
+def broker(
+    engine: Annotated[str, typer.Option(help=f"One of {', '.join(ENGINES)}.")] = "noida",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 9092,
+    data_dir: Annotated[Path, typer.Option(help="Where a durable broker keeps its data.")] = Path(
+        ".healthmon/broker"
+    ),
+) -> None:
+    """Run a local Kafka-protocol broker in the foreground."""
+    if engine not in ENGINES:
+        raise typer.BadParameter(f"unknown engine {engine!r}; choose {' or '.join(ENGINES)}")
+    running = start_broker(engine, port, data_dir)
+    typer.echo(f"broker  kafka://{running.bootstrap}  ({engine}, data in {data_dir})")
+    try:
+        running.process.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        running.stop()
+
+
+@cli.command()
+def topics() -> None:
+    """Create the topics that do not exist yet (safe to run again)."""
+    from services.topics import ensure_topics
+
+    created = ensure_topics(load_settings())
+    typer.echo(f"created: {', '.join(created)}" if created else "all topics exist")
+
+
+@cli.command()
+def ingest(host: Host = None, port: Port = None) -> None:
+    """Run the ingest HTTP API."""
+    import uvicorn
+
+    from services.ingest.app import create_app
+
+    settings = load_settings(ingest_host=host, ingest_port=port)
+    uvicorn.run(
+        create_app(settings), host=settings.ingest_host, port=settings.ingest_port,
+        log_level=settings.log_level, access_log=False,
+    )  # fmt: skip
+
+
+@cli.command()
+def scorer(host: Host = None, port: Port = None) -> None:
+    """Run a scorer worker (start several to share the partitions)."""
+    from faust.worker import Worker
+
+    from services.scorer.app import create_app
+
+    settings = load_settings(scorer_host=host, scorer_port=port)
+    Worker(create_app(settings), loglevel=settings.log_level, quiet=True).execute_from_commandline()
+
+
+@cli.command()
+def alerts(host: Host = None, port: Port = None) -> None:
+    """Run the alerts service: API, change consumer and webhook delivery."""
+    import uvicorn
+
+    from services.alerts.app import create_app
+
+    settings = load_settings(alerts_host=host, alerts_port=port)
+    uvicorn.run(
+        create_app(settings), host=settings.alerts_host, port=settings.alerts_port,
+        log_level=settings.log_level, access_log=False,
+    )  # fmt: skip
+
+
+def main() -> None:
+    """Entry point of the `healthmon` script."""
+    cli()
+
+
+if __name__ == "__main__":
+    main()

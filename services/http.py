@@ -1,0 +1,97 @@
+"""What both HTTP services share: body-size limit, error shape, health and metrics routes."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from schemas.errors import field_errors
+
+ReadyCheck = Callable[[Request], Awaitable[str | None]]
+
+
+class BodyTooLarge(Exception):
+    """The request body passed the configured limit."""
+
+
+class BodySizeLimit:
+    """ASGI middleware answering 413 for bodies over `limit` bytes, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._reject(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except BodyTooLarge:
+            await self._reject(scope, receive, send)
+
+    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = error_response(413, f"request body larger than {self.limit} bytes")
+        await response(scope, receive, send)
+
+
+def error_response(
+    status_code: int, detail: Any, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """The JSON error body every endpoint uses: {"detail": ...}."""
+    return JSONResponse({"detail": detail}, status_code=status_code, headers=headers)
+
+
+def ops_router(ready: ReadyCheck) -> APIRouter:
+    """GET /healthz (process alive), /readyz (dependencies reachable) and /metrics."""
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get(
+        "/readyz",
+        summary="Dependencies are reachable",
+        responses={503: {"description": "A dependency is not reachable"}},
+    )
+    async def readyz(request: Request) -> Response:
+        problem = await ready(request)
+        if problem:
+            return error_response(503, problem)
+        return JSONResponse({"status": "ready"})
+
+    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def install_common(app: FastAPI, max_body_bytes: int) -> None:
+    """The shared middleware, and 422 bodies that give each field's path inside the body."""
+    app.add_middleware(BodySizeLimit, limit=max_body_bytes)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = field_errors(exc.errors(), exc.body, root="body")
+        return error_response(422, [e.model_dump() for e in errors])

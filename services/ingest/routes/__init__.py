@@ -1,0 +1,1 @@
+"""Ingest routes, one module per resource."""

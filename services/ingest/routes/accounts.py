@@ -1,0 +1,43 @@
+"""POST /v1/accounts: upsert an account's traits."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel
+
+from schemas import AccountTraits, AccountUpdate
+from services.auth import ApiKey
+from services.codec import encode
+from services.ingest.deps import Sink, Topics
+from services.ingest.metrics import EVENTS
+from services.ingest.producer import Record
+from services.ingest.routes.events import produce
+
+router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
+
+
+class AccountAccepted(BaseModel):
+    """The update is on the account-updates topic."""
+
+    status: Literal["accepted"] = "accepted"
+    account_id: str
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Create or update an account's traits",
+    responses={401: {}, 413: {}, 422: {}, 503: {}},
+)
+async def upsert_account(
+    traits: AccountTraits, sink: Sink, topics: Topics, _key: ApiKey
+) -> AccountAccepted:
+    update = AccountUpdate(**traits.model_dump(), updated_at=datetime.now(UTC), source="api")
+    await produce(
+        sink, [Record(topics.account_updates, update.account_id.encode(), encode(update))]
+    )
+    EVENTS.labels("account", "accepted").inc()
+    return AccountAccepted(account_id=update.account_id)

@@ -1,0 +1,1 @@
+"""The scorer: a faust-streaming app around the pure health model."""

@@ -1,0 +1,9 @@
+"""Prometheus metrics of the scorer (no per-account labels)."""
+
+from prometheus_client import Counter, Histogram
+
+EVENTS = Counter(
+    "healthmon_scorer_events_total", "Input messages by topic and outcome", ["topic", "outcome"]
+)
+CHANGES = Counter("healthmon_scorer_changes_total", "Risk changes published by band", ["band"])
+BATCH_SECONDS = Histogram("healthmon_scorer_batch_seconds", "Time to score and emit one batch")

@@ -1,0 +1,92 @@
+"""Configuration for every healthmon service, read from `HEALTHMON_*` environment variables."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_RETRY_SCHEDULE = (0.0, 5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
+
+
+def _split_csv(value: object) -> object:
+    """Accept `a,b,c` from the environment as well as a real list."""
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """All settings; every field is `HEALTHMON_<NAME>` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="HEALTHMON_", extra="ignore")
+
+    data_dir: Path = Field(Path(".healthmon"), description="Where local state lives.")
+    kafka_bootstrap_servers: str = Field(
+        "127.0.0.1:9092", description="Kafka bootstrap servers, comma-separated."
+    )
+    topic_prefix: str = Field("", description="Prefix put before every topic name.")
+    topic_partitions: int = Field(4, ge=1, description="Partitions of topics created at start.")
+    topic_replication_factor: int = Field(1, ge=1, description="Replication of created topics.")
+    kafka_rebalance_timeout_s: float = Field(
+        60.0, gt=0, description="Consumer-group rebalance timeout (short for local brokers)."
+    )
+    broker_engine: Literal["noida", "tansu"] = Field(
+        "noida", description="Local broker started by `healthmon up` and `healthmon broker`."
+    )
+    broker_port: int = Field(9092, description="Port of the local broker (next free if taken).")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL of the alerts database (default: SQLite in data_dir)."
+    )
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list, description="Accepted API keys, comma-separated."
+    )
+    ingest_host: str = Field("127.0.0.1", description="Address the ingest API binds.")
+    ingest_port: int = Field(8000, description="Port of the ingest API.")
+    alerts_host: str = Field("127.0.0.1", description="Address the alerts API binds.")
+    alerts_port: int = Field(8001, description="Port of the alerts API.")
+    scorer_host: str = Field("127.0.0.1", description="Address of the scorer's web/metrics port.")
+    scorer_port: int = Field(6066, description="Port of the scorer's web/metrics endpoint.")
+    scorer_batch_size: int = Field(1000, ge=1, description="Most events scored in one batch.")
+    scorer_batch_wait_s: float = Field(
+        0.05, gt=0, description="Longest wait for a batch to fill before it is scored."
+    )
+    max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest accepted request body.")
+    webhook_retry_schedule: Annotated[list[float], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_RETRY_SCHEDULE),
+        description="Seconds to wait before each delivery attempt, comma-separated.",
+    )
+    webhook_timeout_s: float = Field(10.0, gt=0, description="Timeout of one webhook request.")
+    delivery_poll_s: float = Field(0.5, gt=0, description="How often the outbox is polled.")
+    log_level: str = Field("info", description="Log level of every service.")
+
+    @field_validator("api_keys", "webhook_retry_schedule", mode="before")
+    @classmethod
+    def _csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("webhook_retry_schedule")
+    @classmethod
+    def _non_negative(cls, value: list[float]) -> list[float]:
+        if not value or any(v < 0 for v in value):
+            raise ValueError("needs one or more non-negative numbers of seconds")
+        return value
+
+    @cached_property
+    def bootstrap_list(self) -> list[str]:
+        """Bootstrap servers as a list."""
+        return [s.strip() for s in self.kafka_bootstrap_servers.split(",") if s.strip()]
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL, defaulting to a SQLite file under the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'healthmon.db').resolve()}"
+
+    def api_key_values(self) -> frozenset[str]:
+        """The configured keys as plain strings, for comparison."""
+        return frozenset(k.get_secret_value() for k in self.api_keys)

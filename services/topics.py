@@ -1,0 +1,109 @@
+"""Topic names (with the configured prefix) and idempotent topic creation."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from kafka import KafkaAdminClient
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from schemas.topics import (
+    ACCOUNT_UPDATES,
+    ALL_TOPICS,
+    DEAD_LETTERS,
+    HEALTH_CHANGES,
+    HEALTH_SNAPSHOTS,
+    PAYMENT_EVENTS,
+    TICKET_EVENTS,
+    USAGE_EVENTS,
+    TopicSpec,
+)
+from services.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TopicNames:
+    """The actual topic names of one deployment."""
+
+    usage_events: str
+    ticket_events: str
+    payment_events: str
+    account_updates: str
+    health_changes: str
+    health_snapshots: str
+    dead_letters: str
+
+    @classmethod
+    def from_prefix(cls, prefix: str) -> TopicNames:
+        """Names with `prefix` put before each default name."""
+        return cls(
+            usage_events=prefix + USAGE_EVENTS.name,
+            ticket_events=prefix + TICKET_EVENTS.name,
+            payment_events=prefix + PAYMENT_EVENTS.name,
+            account_updates=prefix + ACCOUNT_UPDATES.name,
+            health_changes=prefix + HEALTH_CHANGES.name,
+            health_snapshots=prefix + HEALTH_SNAPSHOTS.name,
+            dead_letters=prefix + DEAD_LETTERS.name,
+        )
+
+    def for_kind(self, kind: str) -> str:
+        """The topic of an event kind."""
+        return {
+            "usage": self.usage_events,
+            "ticket": self.ticket_events,
+            "payment": self.payment_events,
+        }[kind]
+
+    @property
+    def scorer_inputs(self) -> tuple[str, ...]:
+        """The co-partitioned topics the scorer consumes."""
+        return (self.usage_events, self.ticket_events, self.payment_events, self.account_updates)
+
+
+def topic_names(settings: Settings) -> TopicNames:
+    """The topic names for these settings."""
+    return TopicNames.from_prefix(settings.topic_prefix)
+
+
+def _new_topic(name: str, spec: TopicSpec, settings: Settings) -> NewTopic:
+    configs = {"cleanup.policy": "compact"} if spec.compacted else {}
+    return NewTopic(
+        name, settings.topic_partitions, settings.topic_replication_factor, topic_configs=configs
+    )
+
+
+def ensure_topics(settings: Settings) -> list[str]:
+    """Create every missing topic; return the names created. Safe to run any number of times."""
+    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_list, client_id="healthmon-admin")
+    try:
+        existing = set(admin.list_topics())
+        created = []
+        for spec in ALL_TOPICS:
+            name = settings.topic_prefix + spec.name
+            if name in existing:
+                continue
+            try:
+                admin.create_topics([_new_topic(name, spec, settings)])
+                created.append(name)
+            except TopicAlreadyExistsError:
+                log.debug("topic %s was created concurrently", name)
+        _check_copartitioned(admin, topic_names(settings).scorer_inputs)
+        return created
+    finally:
+        admin.close()
+
+
+class TopicLayoutError(RuntimeError):
+    """The scorer's input topics do not have the same number of partitions."""
+
+
+def _check_copartitioned(admin: KafkaAdminClient, names: tuple[str, ...]) -> None:
+    counts = {t["name"]: len(t["partitions"]) for t in admin.describe_topics(list(names))}
+    if len(set(counts.values())) > 1:
+        raise TopicLayoutError(
+            f"the scorer's input topics must have the same partition count, found {counts}"
+        )

@@ -1,0 +1,166 @@
+"""`healthmon up`: broker, ingest, scorer and alerts as child processes on one machine."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import httpx
+from rich.console import Console
+
+from services.broker import Broker, start_broker
+from services.ports import free_port
+from services.settings import Settings
+from services.topics import ensure_topics
+
+LOCAL_REBALANCE_TIMEOUT_S = 3.0
+READY_TIMEOUT_S = 90.0
+
+
+@dataclass
+class Child:
+    """A service process started by `up`."""
+
+    name: str
+    url: str
+    ready_path: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    log: IO[bytes]
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL if it does not exit within 10 s."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+    def log_tail(self, size: int = 3000) -> str:
+        """The end of the service's log."""
+        return self.log_path.read_text(errors="replace")[-size:]
+
+
+def api_key(data_dir: Path) -> str:
+    """The local API key, created on first use and kept in the data directory."""
+    path = data_dir / "api-key"
+    if not path.exists():
+        path.write_text("hm_" + secrets.token_urlsafe(24) + "\n")
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def local_environment(settings: Settings, broker: Broker | None) -> dict[str, str]:
+    """HEALTHMON_* values that the child services must share."""
+    data_dir = settings.data_dir.resolve()
+    env = {
+        "HEALTHMON_DATA_DIR": str(data_dir),
+        "HEALTHMON_INGEST_PORT": str(free_port(settings.ingest_port)),
+        "HEALTHMON_ALERTS_PORT": str(free_port(settings.alerts_port)),
+        "HEALTHMON_SCORER_PORT": str(free_port(settings.scorer_port)),
+    }
+    if broker is not None:
+        env["HEALTHMON_KAFKA_BOOTSTRAP_SERVERS"] = broker.bootstrap
+        env["HEALTHMON_KAFKA_REBALANCE_TIMEOUT_S"] = str(LOCAL_REBALANCE_TIMEOUT_S)
+    if not settings.api_keys:
+        env["HEALTHMON_API_KEYS"] = api_key(data_dir)
+    return env
+
+
+def spawn(name: str, env: dict[str, str], logs: Path, url: str, ready_path: str) -> Child:
+    """Start `healthmon <name>` with `env`, logging to logs/<name>.log."""
+    log_path = logs / f"{name}.log"
+    log = log_path.open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "services.cli", name],
+        env=os.environ | env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
+    return Child(name, url, ready_path, process, log_path, log)
+
+
+def wait_ready(children: list[Child], timeout_s: float = READY_TIMEOUT_S) -> None:
+    """Block until every child answers 200 on its readiness path."""
+    deadline = time.monotonic() + timeout_s
+    pending = list(children)
+    with httpx.Client(timeout=2) as client:
+        while pending:
+            for child in list(pending):
+                if child.process.poll() is not None:
+                    raise RuntimeError(f"{child.name} exited:\n{child.log_tail()}")
+                try:
+                    if client.get(child.url + child.ready_path).status_code == 200:
+                        pending.remove(child)
+                except httpx.HTTPError:
+                    pass
+            if time.monotonic() > deadline:
+                names = ", ".join(c.name for c in pending)
+                raise RuntimeError(f"not ready after {timeout_s:.0f}s: {names}")
+            time.sleep(0.3)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def run_all(settings: Settings, demo: bool = False) -> None:
+    """Start everything, print where it is, optionally feed the demo, and run until Ctrl-C."""
+    console = Console()
+    logging.getLogger().setLevel(logging.WARNING)
+    signal.signal(signal.SIGTERM, _interrupt)
+    data_dir = settings.data_dir.resolve()
+    logs = data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    external = "HEALTHMON_KAFKA_BOOTSTRAP_SERVERS" in os.environ
+    broker = None
+    children: list[Child] = []
+    try:
+        if not external:
+            port = free_port(settings.broker_port)
+            broker = start_broker(settings.broker_engine, port, data_dir / "broker")
+        env = local_environment(settings, broker)
+        os.environ.update(env)
+        settings = Settings()
+        ensure_topics(settings)
+        host = "127.0.0.1"
+        for name, ready in (("ingest", "/readyz"), ("scorer", "/healthz"), ("alerts", "/readyz")):
+            url = f"http://{host}:{env[f'HEALTHMON_{name.upper()}_PORT']}"
+            children.append(spawn(name, env, logs, url, ready))
+        wait_ready(children)
+        bootstrap = settings.kafka_bootstrap_servers
+        console.print(f"broker  kafka://{bootstrap}" + (f"  ({broker.engine})" if broker else ""))
+        for child in children:
+            console.print(f"{child.name:<7} {child.url}")
+        key = settings.api_key_values()
+        console.print(f"api key {sorted(key)[0] if key else '(from HEALTHMON_API_KEYS)'}")
+        console.print(f"logs    {logs}")
+        if demo:
+            from services.demo import run_demo
+
+            run_demo(children[0].url, children[2].url, sorted(key)[0], console)
+        console.print("[dim]running; press Ctrl-C to stop[/dim]")
+        while all(child.process.poll() is None for child in children):
+            time.sleep(0.5)
+        dead = next(c for c in children if c.process.poll() is not None)
+        console.print(f"[red]{dead.name} exited[/red]\n{dead.log_tail()}")
+        raise SystemExit(1)
+    except KeyboardInterrupt:
+        console.print("stopping")
+    finally:
+        for child in reversed(children):
+            child.stop()
+        if broker is not None:
+            broker.stop()
