@@ -177,11 +177,11 @@ def _variants(base: type[BaseModel], kinds: tuple[str, ...] = tuple(VOCABULARY))
             **({CUSTOM_USAGE: Properties} if kind == "usage" else {}),
         }.items():
             # A custom usage type is any type but the known ones (so the JSON Schema's oneOf holds).
-            not_known = {"not": {"enum": sorted(types)}}
+            not_known: dict[str, Any] = {"not": {"enum": sorted(types)}}
             type_field: Any = (
                 (Literal[type_], ...)
                 if type_ != CUSTOM_USAGE
-                else (EventType, Field(json_schema_extra=not_known))
+                else (EventType, Field(json_schema_extra=cast(Any, not_known)))
             )
             model: Any = create_model(
                 f"{kind.title()}{''.join(p.title() for p in type_.split('_'))}{base.__name__}",

@@ -24,7 +24,9 @@ def _clean_healthmon_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="session", params=ENGINES)
-def broker(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
+def broker(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Broker]:
     """A local Kafka-protocol broker of each engine, once per session."""
     data_dir: Path = tmp_path_factory.mktemp(f"broker-{request.param}")
     with start_broker(request.param, free_port(), data_dir) as running:

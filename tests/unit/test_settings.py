@@ -12,7 +12,9 @@ def test_defaults_need_no_environment() -> None:
     settings = Settings()
     assert settings.bootstrap_list == ["127.0.0.1:9092"]
     assert settings.webhook_retry_schedule == list(DEFAULT_RETRY_SCHEDULE)
-    assert settings.sqlalchemy_url.startswith("sqlite:///") and settings.sqlalchemy_url.endswith("healthmon.db")
+    assert settings.sqlalchemy_url.startswith("sqlite:///") and settings.sqlalchemy_url.endswith(
+        "healthmon.db"
+    )
 
 
 def test_lists_come_comma_separated_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

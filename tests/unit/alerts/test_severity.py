@@ -2,24 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from schemas import RiskChange
 from services.alerts.store import severity_of
-from tests.support.events import T0
-
-
-def change(previous: str, current: str, reason: str = "usage.down") -> RiskChange:
-    score: dict[str, Any] = {"green": 80.0, "yellow": 55.0, "red": 20.0, "unknown": None}
-    return RiskChange(
-        change_id="a:1", account_id="a", seq=1, occurred_at=T0, emitted_at=T0, model_version="m",
-        previous={"score": score[previous], "band": previous},
-        current={"score": score[current], "band": current},
-        delta=None, trend_7d=None, components=[],
-        reasons=[{"code": reason, "message": "m"}], trigger_event_ids=["e"],
-    )  # fmt: skip
+from tests.support.changes import risk_change
 
 
 @pytest.mark.parametrize(
@@ -38,4 +24,4 @@ def change(previous: str, current: str, reason: str = "usage.down") -> RiskChang
 def test_alerts_for_worse_bands_and_critical_signals(
     previous: str, current: str, reason: str, expected: str | None
 ) -> None:
-    assert severity_of(change(previous, current, reason)) == expected
+    assert severity_of(risk_change(previous, current, reason)) == expected

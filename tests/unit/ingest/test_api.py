@@ -48,15 +48,21 @@ def client(sink: MemorySink) -> Iterator[TestClient]:
         yield test_client
 
 
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic a2V5LTE="}])
-def test_requests_without_a_known_key_get_401(client: TestClient, sink: MemorySink, headers: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    "headers", [{}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic a2V5LTE="}]
+)
+def test_requests_without_a_known_key_get_401(
+    client: TestClient, sink: MemorySink, headers: dict[str, str]
+) -> None:
     response = client.post("/v1/events", json=ACTIVE, headers=headers)
     assert response.status_code == 401
     assert response.json()["detail"]
     assert sink.records == []
 
 
-def test_an_event_is_produced_to_its_kind_topic_keyed_by_account(client: TestClient, sink: MemorySink) -> None:
+def test_an_event_is_produced_to_its_kind_topic_keyed_by_account(
+    client: TestClient, sink: MemorySink
+) -> None:
     response = client.post("/v1/events", json=ACTIVE, headers={"Authorization": "Bearer key-2"})
     assert response.status_code == 202
     [record] = sink.records
@@ -77,7 +83,9 @@ def test_invalid_event_gets_422_naming_the_field_and_produces_nothing(
 
 
 def test_malformed_json_gets_422(client: TestClient) -> None:
-    response = client.post("/v1/events", content=b"{oops", headers={**KEY, "content-type": "application/json"})
+    response = client.post(
+        "/v1/events", content=b"{oops", headers={**KEY, "content-type": "application/json"}
+    )
     assert response.status_code == 422
     assert response.json()["detail"][0]["type"] == "json_invalid"
 
@@ -90,8 +98,14 @@ def test_bodies_over_the_limit_get_413(client: TestClient, sink: MemorySink) -> 
     assert sink.records == []
 
 
-def test_batch_accepts_the_valid_items_and_reports_each(client: TestClient, sink: MemorySink) -> None:
-    events = [ACTIVE, {**ACTIVE, "kind": "ticket", "type": "ticket_opened"}, {**ACTIVE, "event_id": "e-3"}]
+def test_batch_accepts_the_valid_items_and_reports_each(
+    client: TestClient, sink: MemorySink
+) -> None:
+    events = [
+        ACTIVE,
+        {**ACTIVE, "kind": "ticket", "type": "ticket_opened"},
+        {**ACTIVE, "event_id": "e-3"},
+    ]
     response = client.post("/v1/events/batch", json={"events": events}, headers=KEY)
     body = response.json()
     assert response.status_code == 200
@@ -105,22 +119,33 @@ def test_batch_accepts_the_valid_items_and_reports_each(client: TestClient, sink
 def test_batch_over_1000_events_is_rejected(client: TestClient) -> None:
     settings = Settings(api_keys="key-1", max_body_bytes=10_000_000)  # type: ignore[arg-type]
     with TestClient(create_app(settings, sink=MemorySink())) as big_client:
-        response = big_client.post("/v1/events/batch", json={"events": [ACTIVE] * 1001}, headers=KEY)
+        response = big_client.post(
+            "/v1/events/batch", json={"events": [ACTIVE] * 1001}, headers=KEY
+        )
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["events"]
 
 
 def test_account_upsert_goes_to_account_updates(client: TestClient, sink: MemorySink) -> None:
-    traits = {"account_id": "a1", "segment": "enterprise", "csm_owner": "kim@example.com", "seats": 30}
+    traits = {
+        "account_id": "a1",
+        "segment": "enterprise",
+        "csm_owner": "kim@example.com",
+        "seats": 30,
+    }
     assert client.post("/v1/accounts", json=traits, headers=KEY).status_code == 202
     [record] = sink.records
     assert record.topic == "account-updates"
     assert orjson.loads(record.value)["csm_owner"] == "kim@example.com"
-    bad = client.post("/v1/accounts", json={"account_id": "a1", "csm_owner": "not-an-email"}, headers=KEY)
+    bad = client.post(
+        "/v1/accounts", json={"account_id": "a1", "csm_owner": "not-an-email"}, headers=KEY
+    )
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["csm_owner"]
 
 
-def test_kafka_refusing_records_is_a_503_with_retry_after(client: TestClient, sink: MemorySink) -> None:
+def test_kafka_refusing_records_is_a_503_with_retry_after(
+    client: TestClient, sink: MemorySink
+) -> None:
     sink.failing = True
     response = client.post("/v1/events", json=ACTIVE, headers=KEY)
     assert response.status_code == 503 and response.headers["retry-after"] == "1"

@@ -68,7 +68,12 @@ def test_unknown_kind_is_reported_on_kind() -> None:
 
 
 def test_event_time_without_timezone_is_rejected() -> None:
-    data = {"account_id": "a", "kind": "usage", "type": "login", "occurred_at": "2026-11-01T10:00:00"}
+    data = {
+        "account_id": "a",
+        "kind": "usage",
+        "type": "login",
+        "occurred_at": "2026-11-01T10:00:00",
+    }
     assert errors_of(data) == [(["occurred_at"], "timezone_aware")]
 
 
@@ -78,7 +83,12 @@ def test_unknown_top_level_fields_are_rejected() -> None:
 
 
 def test_event_time_is_normalised_to_utc() -> None:
-    data = {"account_id": "a", "kind": "usage", "type": "login", "occurred_at": "2026-11-01T10:00:00+02:00"}
+    data = {
+        "account_id": "a",
+        "kind": "usage",
+        "type": "login",
+        "occurred_at": "2026-11-01T10:00:00+02:00",
+    }
     parsed = EVENT_IN_ADAPTER.validate_python(data)
     assert parsed.occurred_at == datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
     assert parsed.occurred_at.utcoffset() is not None
@@ -86,7 +96,9 @@ def test_event_time_is_normalised_to_utc() -> None:
 
 def test_complete_fills_ingest_owned_fields_and_keeps_client_ones() -> None:
     now = datetime(2026, 11, 2, tzinfo=UTC)
-    anonymous = EVENT_IN_ADAPTER.validate_python({"account_id": "a", "kind": "usage", "type": "login"})
+    anonymous = EVENT_IN_ADAPTER.validate_python(
+        {"account_id": "a", "kind": "usage", "type": "login"}
+    )
     filled = complete(anonymous, event_id="gen-1", received_at=now, source="api")
     assert (filled.event_id, filled.occurred_at, filled.received_at, filled.source) == (
         "gen-1", now, now, "api",

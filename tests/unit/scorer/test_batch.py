@@ -62,7 +62,12 @@ def test_duplicates_within_and_across_batches_are_counted_not_applied() -> None:
 
 
 def test_account_updates_set_traits_without_scoring() -> None:
-    update = {"account_id": "acct-1", "segment": "enterprise", "updated_at": T0.isoformat(), "source": "t"}
+    update = {
+        "account_id": "acct-1",
+        "segment": "enterprise",
+        "updated_at": T0.isoformat(),
+        "source": "t",
+    }
     result = score_batch([msg(orjson.dumps(update), ACCOUNTS)], ACCOUNTS, lambda a: None, T0)
     assert result.states["acct-1"].traits == {"segment": "enterprise"}
     assert result.changes == []
@@ -70,7 +75,10 @@ def test_account_updates_set_traits_without_scoring() -> None:
 
 def test_snapshot_reports_latest_health() -> None:
     result = score_batch(
-        [msg(orjson.dumps(event_dict("usage", "active", user_id="u1")))], ACCOUNTS, lambda a: None, T0
+        [msg(orjson.dumps(event_dict("usage", "active", user_id="u1")))],
+        ACCOUNTS,
+        lambda a: None,
+        T0,
     )
     snap = snapshot(result.states["acct-1"], T0)
     assert (snap.band, snap.score, snap.last_change_seq, snap.events_seen) == ("green", 100.0, 1, 1)

@@ -66,7 +66,9 @@ def test_replaying_the_same_events_gives_the_same_changes() -> None:
     _, first = fold(events)
     _, second = fold(events)
     strip = {"emitted_at"}
-    assert [c.model_dump(exclude=strip) for c in first] == [c.model_dump(exclude=strip) for c in second]
+    assert [c.model_dump(exclude=strip) for c in first] == [
+        c.model_dump(exclude=strip) for c in second
+    ]
 
 
 def test_state_survives_serialisation_mid_stream() -> None:

@@ -1,0 +1,35 @@
+"""A fresh alerts database per test: SQLite always, PostgreSQL when configured."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.alerts.db import init_db, make_engine, session_factory
+from services.alerts.tables import Base
+from tests.conftest import DATABASE_URL_ENV, database_urls
+
+
+@pytest.fixture(params=database_urls())
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    url = (
+        f"sqlite:///{tmp_path / 'alerts.db'}"
+        if request.param == "sqlite"
+        else os.environ[DATABASE_URL_ENV]
+    )
+    engine = make_engine(url)
+    Base.metadata.drop_all(engine)
+    init_db(engine)
+    yield engine
+    Base.metadata.drop_all(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    return session_factory(engine)

@@ -1,0 +1,128 @@
+"""Webhook delivery from the outbox to real HTTP receivers on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import timedelta
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from standardwebhooks.webhooks import Webhook
+
+from services.alerts.delivery import DeliveryWorker
+from services.alerts.store import create_endpoint, record_change, utcnow
+from services.alerts.tables import DeliveryRow, WebhookEndpointRow
+from services.settings import Settings
+from tests.support.changes import risk_change
+from tests.support.receiver import Receiver, http_receiver
+
+FAST = Settings(webhook_retry_schedule="0,0.05,0.05", webhook_timeout_s=5)  # type: ignore[arg-type]
+
+
+def raise_alert(sessions: sessionmaker[Session], receiver: Receiver, seq: int = 1) -> str:
+    """Register the receiver (once) and raise an alert; return the endpoint's secret."""
+    with sessions.begin() as session:
+        endpoint = session.scalar(
+            select(WebhookEndpointRow).where(WebhookEndpointRow.url == receiver.url)
+        )
+        if endpoint is None:
+            endpoint = create_endpoint(session, receiver.url, None, ["alert.created"], utcnow())
+        record_change(session, risk_change("green", "red", seq=seq), utcnow())
+        return endpoint.secret
+
+
+async def drain(
+    sessions: sessionmaker[Session], settings: Settings = FAST, timeout_s: float = 10
+) -> None:
+    """Run delivery rounds until nothing is pending or the time is up."""
+    async with httpx.AsyncClient() as client:
+        worker = DeliveryWorker(sessions, settings, client)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            await worker.run_once()
+            with sessions() as session:
+                if (
+                    session.scalar(select(DeliveryRow).where(DeliveryRow.status == "pending"))
+                    is None
+                ):
+                    return
+            await asyncio.sleep(0.02)
+
+
+def deliveries(sessions: sessionmaker[Session]) -> list[DeliveryRow]:
+    with sessions() as session:
+        return list(session.scalars(select(DeliveryRow)))
+
+
+async def test_a_delivered_webhook_carries_a_valid_standard_signature(
+    sessions: sessionmaker[Session],
+) -> None:
+    with http_receiver() as receiver:
+        secret = raise_alert(sessions, receiver)
+        await drain(sessions)
+    [request] = receiver.requests
+    payload = Webhook(secret).verify(request.body, request.headers)
+    assert payload["type"] == "alert.created"
+    assert payload["data"]["change"]["change_id"] == "acct-1:1"
+    [row] = deliveries(sessions)
+    assert (row.status, row.attempts, row.id) == ("delivered", 1, request.headers["webhook-id"])
+
+
+async def test_failures_are_retried_with_the_same_webhook_id(
+    sessions: sessionmaker[Session],
+) -> None:
+    with http_receiver([(500, {}), (503, {})]) as receiver:
+        raise_alert(sessions, receiver)
+        await drain(sessions)
+    assert [r.answered for r in receiver.requests] == [500, 503, 200]
+    assert len({r.headers["webhook-id"] for r in receiver.requests}) == 1
+    [row] = deliveries(sessions)
+    assert (row.status, row.attempts) == ("delivered", 3)
+
+
+async def test_delivery_gives_up_when_the_schedule_is_used_up(
+    sessions: sessionmaker[Session],
+) -> None:
+    with http_receiver([(500, {})] * 10) as receiver:
+        raise_alert(sessions, receiver)
+        await drain(sessions)
+    [row] = deliveries(sessions)
+    assert (row.status, row.attempts, row.last_status_code) == ("gave_up", 3, 500)
+    assert len(receiver.requests) == 3
+
+
+async def test_retry_after_is_honoured(sessions: sessionmaker[Session]) -> None:
+    with http_receiver([(429, {"Retry-After": "120"})]) as receiver:
+        raise_alert(sessions, receiver)
+        before = utcnow()
+        await drain(sessions, timeout_s=0.5)
+    [row] = deliveries(sessions)
+    assert row.status == "pending" and row.attempts == 1
+    assert row.next_attempt_at >= before + timedelta(seconds=119)
+    assert len(receiver.requests) == 1
+
+
+async def test_410_disables_the_endpoint(sessions: sessionmaker[Session]) -> None:
+    with http_receiver([(410, {})]) as receiver:
+        raise_alert(sessions, receiver, seq=1)
+        await drain(sessions)
+        raise_alert(sessions, receiver, seq=2)
+        await drain(sessions)
+    with sessions() as session:
+        [endpoint] = session.scalars(select(WebhookEndpointRow)).all()
+        assert not endpoint.enabled
+    assert [row.status for row in deliveries(sessions)] == ["gave_up"]
+    assert len(receiver.requests) == 1
+
+
+async def test_an_unreachable_receiver_is_retried(sessions: sessionmaker[Session]) -> None:
+    with http_receiver() as receiver:
+        url = receiver.url
+    dead = Receiver(url)  # nothing listens there any more
+    raise_alert(sessions, dead)
+    await drain(sessions)
+    [row] = deliveries(sessions)
+    assert row.status == "gave_up" and row.attempts == 3 and row.last_status_code is None
+    assert row.last_error and "Connect" in row.last_error
