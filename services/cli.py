@@ -10,6 +10,7 @@ import typer
 
 from services.broker import ENGINES, start_broker
 from services.settings import Settings
+from services.topics import ensure_topics
 
 cli = typer.Typer(
     help="healthmon: real-time customer health from product, support and billing events.",
@@ -71,24 +72,25 @@ def broker(
 @cli.command()
 def topics() -> None:
     """Create the topics that do not exist yet (safe to run again)."""
-    from services.topics import ensure_topics
-
     created = ensure_topics(load_settings())
     typer.echo(f"created: {', '.join(created)}" if created else "all topics exist")
+
+
+def serve(app: Any, host: str, port: int, settings: Settings) -> None:
+    """Serve an ASGI app with uvicorn until interrupted."""
+    import uvicorn
+
+    uvicorn.run(app, host=host, port=port, log_level=settings.log_level, access_log=False)
 
 
 @cli.command()
 def ingest(host: Host = None, port: Port = None) -> None:
     """Run the ingest HTTP API."""
-    import uvicorn
-
     from services.ingest.app import create_app
 
     settings = load_settings(ingest_host=host, ingest_port=port)
-    uvicorn.run(
-        create_app(settings), host=settings.ingest_host, port=settings.ingest_port,
-        log_level=settings.log_level, access_log=False,
-    )  # fmt: skip
+    ensure_topics(settings)
+    serve(create_app(settings), settings.ingest_host, settings.ingest_port, settings)
 
 
 @cli.command()
@@ -99,21 +101,18 @@ def scorer(host: Host = None, port: Port = None) -> None:
     from services.scorer.app import create_app
 
     settings = load_settings(scorer_host=host, scorer_port=port)
+    ensure_topics(settings)
     Worker(create_app(settings), loglevel=settings.log_level, quiet=True).execute_from_commandline()
 
 
 @cli.command()
 def alerts(host: Host = None, port: Port = None) -> None:
     """Run the alerts service: API, change consumer and webhook delivery."""
-    import uvicorn
-
     from services.alerts.app import create_app
 
     settings = load_settings(alerts_host=host, alerts_port=port)
-    uvicorn.run(
-        create_app(settings), host=settings.alerts_host, port=settings.alerts_port,
-        log_level=settings.log_level, access_log=False,
-    )  # fmt: skip
+    ensure_topics(settings)
+    serve(create_app(settings), settings.alerts_host, settings.alerts_port, settings)
 
 
 def main() -> None:
