@@ -74,8 +74,11 @@ class HealthSnapshot(BaseModel):
     score: Score | None
     band: Band
     components: list[Component]
+    stale: list[str] = Field(
+        default_factory=list, description="Components left out because their source is quiet."
+    )
     model_version: str
-    as_of: AwareDatetime = Field(description="Event time the health is computed for.")
+    as_of: AwareDatetime = Field(description="Event time of the account's latest event.")
     updated_at: AwareDatetime
     last_change_seq: int = Field(ge=0)
     events_seen: int = Field(ge=0)

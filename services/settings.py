@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     scorer_batch_wait_s: float = Field(
         0.05, gt=0, description="Longest wait for a batch to fill before it is scored."
     )
+    scorer_evaluate_interval_s: float = Field(
+        60.0, gt=0, description="How often quiet accounts and sources are re-evaluated."
+    )
+    model_file: Path | None = Field(
+        None, description="Health model file (TOML); default: the model shipped with healthmon."
+    )
     max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest accepted request body.")
     webhook_retry_schedule: Annotated[list[float], NoDecode] = Field(
         default_factory=lambda: list(DEFAULT_RETRY_SCHEDULE),

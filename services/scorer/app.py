@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from datetime import UTC, datetime
 from typing import Any
 
 import faust
+from aiokafka import AIOKafkaConsumer
 from faust.sensors.prometheus import setup_prometheus_sensors
 from faust.serializers import codecs
 
+from schemas import HealthSnapshot, RiskChange
 from services.codec import dumps, encode, loads
 from services.messages import RawMessage
 from services.scorer import metrics
 from services.scorer.batch import score_batch, snapshot
-from services.scorer.model import AccountState
+from services.scorer.model import AccountState, HealthModel, evaluate, load_model
+from services.scorer.sources import SourceActivity, end_offset_totals
 from services.settings import Settings
 from services.topics import topic_names
 
 log = logging.getLogger(__name__)
 APP_ID = "healthmon-scorer"
+YIELD_EVERY = 500
 
 
 class StateCodec(codecs.Codec):
@@ -47,8 +52,27 @@ codecs.register("healthmon_state", StateCodec())
 codecs.register("utf8", Utf8Codec())
 
 
-def create_app(settings: Settings) -> faust.App:
-    """Build the scorer app for `settings`."""
+class StateValue:
+    """The table's value type: tells Faust to use the AccountState codec, as is."""
+
+    class _options:  # the attribute name Faust looks up
+        serializer = "healthmon_state"
+
+    @classmethod
+    def from_data(cls, data: Any, preferred_type: Any = None) -> Any:
+        return data
+
+
+class AccountKey(StateValue):
+    """The table's key type: plain UTF-8 account ids."""
+
+    class _options:
+        serializer = "utf8"
+
+
+def create_app(settings: Settings, model: HealthModel | None = None) -> faust.App:
+    """Build the scorer app for `settings` and the model file they name."""
+    model = model or load_model(settings.model_file)
     names = topic_names(settings)
     app = faust.App(
         settings.topic_prefix + APP_ID,
@@ -58,6 +82,9 @@ def create_app(settings: Settings) -> faust.App:
         topic_replication_factor=settings.topic_replication_factor,
         topic_allow_declare=True,
         topic_disable_leader=True,
+        # No standby copies: the re-evaluation timer walks the table and must see only the
+        # partitions this worker owns.
+        table_standby_replicas=0,
         broker_rebalance_timeout=settings.kafka_rebalance_timeout_s,
         broker_session_timeout=max(10.0, settings.kafka_rebalance_timeout_s),
         broker_heartbeat_interval=1.0,
@@ -68,15 +95,19 @@ def create_app(settings: Settings) -> faust.App:
         web_port=settings.scorer_port,
         web_host=settings.scorer_host,
         consumer_auto_offset_reset="earliest",
-        table_key_serializer="utf8",
-        table_value_serializer="healthmon_state",
     )
     setup_prometheus_sensors(app)
     raw: dict[str, Any] = {"key_type": bytes, "value_type": bytes}
     raw |= {"key_serializer": "raw", "value_serializer": "raw"}
     inputs = app.topic(*names.scorer_inputs, **raw)
-    changes = app.topic(names.health_changes, **raw)
-    snapshots = app.topic(names.health_snapshots, **raw)
+    topic_kinds = {
+        names.usage_events: "usage",
+        names.ticket_events: "ticket",
+        names.payment_events: "payment",
+        names.account_updates: "account",
+    }
+    changes_topic = app.topic(names.health_changes, **raw)
+    snapshots_topic = app.topic(names.health_snapshots, **raw)
     dead_letters = app.topic(names.dead_letters, **raw)
     states = app.Table(
         "account-state",
@@ -85,7 +116,20 @@ def create_app(settings: Settings) -> faust.App:
         # Written once per account per batch, outside the per-event context, so the changelog
         # partition comes from the key: the same partition as the account's input events.
         use_partitioner=True,
+        key_type=AccountKey,
+        value_type=StateValue,
     )
+    sources = SourceActivity()
+    stale_sources: set[str] = set()
+
+    async def publish(changes: list[RiskChange], snaps: list[HealthSnapshot]) -> None:
+        # Changes go out before state is stored: after a crash the events are re-applied and
+        # the same changes re-sent with the same change_id, which consumers deduplicate.
+        for change in changes:
+            await changes_topic.send(key=change.account_id.encode(), value=encode(change))
+            metrics.CHANGES.labels(change.current.band).inc()
+        for snap in snaps:
+            await snapshots_topic.send(key=snap.account_id.encode(), value=encode(snap))
 
     @app.agent(inputs)
     async def score(stream: Any) -> None:
@@ -98,24 +142,60 @@ def create_app(settings: Settings) -> faust.App:
                 RawMessage(e.message.topic, e.message.partition, e.message.offset, e.key, e.value)
                 for e in events
             ]
-            result = score_batch(batch, names.account_updates, states.get, now)
-            # Changes go out before state is stored: after a crash the events are re-applied and
-            # the same changes re-sent with the same change_id, which consumers deduplicate.
-            for change in result.changes:
-                await changes.send(key=change.account_id.encode(), value=encode(change))
-                metrics.CHANGES.labels(change.current.band).inc()
+            result = score_batch(batch, topic_kinds, states.get, model, now)
+            stale = frozenset(stale_sources)
+            snaps = [snapshot(s, model, now, stale) for s in result.states.values()]
+            await publish(result.changes, snaps)
             for letter in result.dead_letters:
                 key = None if letter.key is None else letter.key.encode()
                 await dead_letters.send(key=key, value=encode(letter))
             for account_id, state in result.states.items():
-                await snapshots.send(key=account_id.encode(), value=encode(snapshot(state, now)))
                 states[account_id] = state
             for (topic, outcome), count in result.outcomes.items():
                 metrics.EVENTS.labels(topic, outcome).inc(count)
             metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
 
+    offsets_reader: list[AIOKafkaConsumer] = []
+
+    async def observe_sources() -> None:
+        if not offsets_reader:
+            reader = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_list)
+            await reader.start()
+            offsets_reader.append(reader)
+        await offsets_reader[0].topics()  # refreshes metadata
+        topic_source = {t: k for t, k in topic_kinds.items() if k != "account"}
+        totals = await end_offset_totals(offsets_reader[0], topic_source)
+        for topic, total in totals.items():
+            sources.observe(topic_source[topic], total, time.time())
+
+    @app.timer(interval=settings.scorer_evaluate_interval_s)  # type: ignore[untyped-decorator]
+    async def reevaluate() -> None:
+        """Silence is not health: re-score accounts that heard nothing, and mark quiet sources."""
+        try:
+            await observe_sources()
+        except Exception:
+            log.exception("could not read the input topics' end offsets")
+        max_age = model.base.time.source_stale_hours * 3600
+        stale = sources.stale(time.time(), max_age)
+        stale_changed = stale != stale_sources
+        stale_sources.clear()
+        stale_sources.update(stale)
+        metrics.STALE_SOURCES.set(len(stale))
+        now = datetime.now(UTC)
+        horizon = now.timestamp() - settings.scorer_evaluate_interval_s
+        for count, (account_id, state) in enumerate(list(states.items()), 1):
+            if not stale_changed and (state.evaluated_at or 0) > horizon:
+                continue
+            _, change = evaluate(state, model, now, stale)
+            if change is not None or stale_changed:
+                await publish([change] if change else [], [snapshot(state, model, now, stale)])
+            if change is not None:
+                states[account_id] = state
+            if count % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+
     @app.page("/healthz")
     async def healthz(web: Any, request: Any) -> Any:
-        return web.json({"status": "ok"})
+        return web.json({"status": "ok", "model_version": model.version})
 
     return app

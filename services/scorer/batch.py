@@ -9,12 +9,19 @@ from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
-from schemas import EVENT_ADAPTER, AccountUpdate, Component, DeadLetter, HealthSnapshot, RiskChange
+from schemas import EVENT_ADAPTER, AccountUpdate, DeadLetter, HealthSnapshot, RiskChange
 from schemas.errors import describe, field_errors
 from services.codec import loads
 from services.messages import RawMessage, dead_letter
-from services.scorer.model import MODEL_VERSION, AccountState, apply, apply_traits
-from services.scorer.model.scoring import components
+from services.scorer.model import (
+    AccountState,
+    HealthModel,
+    LateEvent,
+    apply,
+    apply_traits,
+    last_health,
+)
+from services.scorer.model.apply import components_of
 
 SERVICE = "scorer"
 
@@ -27,19 +34,24 @@ class BatchResult:
     states: dict[str, AccountState] = field(default_factory=dict)
     dead_letters: list[DeadLetter] = field(default_factory=list)
     outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
-    """Messages per (topic, outcome): scored, duplicate, dead_letter or traits."""
+    """Messages per (topic, outcome): scored, duplicate, traits, late or dead_letter."""
 
 
 def score_batch(
     messages: list[RawMessage],
-    account_topic: str,
+    topic_kinds: dict[str, str],
     load: Callable[[str], AccountState | None],
+    model: HealthModel,
     now: datetime | None = None,
 ) -> BatchResult:
-    """Apply every message in order; undecodable or invalid ones become dead letters."""
+    """Apply every message in order; undecodable, invalid or too-late ones become dead letters.
+
+    `topic_kinds` maps each input topic to `usage`, `ticket`, `payment` or `account`.
+    """
     now = now or datetime.now(UTC)
     result = BatchResult()
     for msg in messages:
+        kind = topic_kinds[msg.topic]
         try:
             data = loads(msg.value or b"")
         except ValueError as exc:
@@ -49,15 +61,17 @@ def score_batch(
         try:
             item = (
                 AccountUpdate.model_validate(data)
-                if msg.topic == account_topic
+                if kind == "account"
                 else EVENT_ADAPTER.validate_python(data)
             )
         except ValidationError as exc:
-            result.dead_letters.append(
-                dead_letter(
-                    msg, describe(field_errors(exc.errors(), data)), "validate", SERVICE, now
-                )
-            )
+            error = describe(field_errors(exc.errors(), data))
+            result.dead_letters.append(dead_letter(msg, error, "validate", SERVICE, now))
+            result.outcomes[msg.topic, "dead_letter"] += 1
+            continue
+        if not isinstance(item, AccountUpdate) and item.kind != kind:
+            error = f"kind: a {item.kind} event on the {kind} topic"
+            result.dead_letters.append(dead_letter(msg, error, "validate", SERVICE, now))
             result.outcomes[msg.topic, "dead_letter"] += 1
             continue
         account_id = item.account_id
@@ -67,25 +81,33 @@ def score_batch(
             apply_traits(state, item)
             result.outcomes[msg.topic, "traits"] += 1
             continue
-        if state.seen(item.event_id):
-            result.outcomes[msg.topic, "duplicate"] += 1
+        seen = state.events_seen
+        try:
+            _, change = apply(state, item, model, now, (kind[0], msg.offset))
+        except LateEvent as exc:
+            result.dead_letters.append(dead_letter(msg, str(exc), "late", SERVICE, now))
+            result.outcomes[msg.topic, "late"] += 1
             continue
-        _, change = apply(state, item, now)
-        result.outcomes[msg.topic, "scored"] += 1
+        result.outcomes[msg.topic, "scored" if state.events_seen > seen else "duplicate"] += 1
         if change is not None:
             result.changes.append(change)
     return result
 
 
-def snapshot(state: AccountState, now: datetime) -> HealthSnapshot:
+def snapshot(
+    state: AccountState, model: HealthModel, now: datetime, stale: frozenset[str] = frozenset()
+) -> HealthSnapshot:
     """The latest health of an account, for the compacted snapshots topic."""
+    health = last_health(state, model, stale)
+    as_of = datetime.fromtimestamp(state.as_of, UTC) if state.as_of else now
     return HealthSnapshot(
         account_id=state.account_id,
         score=state.score,
         band=state.band,
-        components=[Component(**vars(p)) for p in components(state)],
-        model_version=MODEL_VERSION,
-        as_of=datetime.fromtimestamp(state.as_of, UTC) if state.as_of else now,
+        components=components_of(health),
+        stale=sorted(p.name for p in health.parts if p.stale),
+        model_version=model.version,
+        as_of=as_of,
         updated_at=now,
         last_change_seq=state.seq,
         events_seen=state.events_seen,

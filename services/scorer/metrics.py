@@ -1,9 +1,10 @@
 """Prometheus metrics of the scorer (no per-account labels)."""
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 EVENTS = Counter(
     "healthmon_scorer_events_total", "Input messages by topic and outcome", ["topic", "outcome"]
 )
 CHANGES = Counter("healthmon_scorer_changes_total", "Risk changes published by band", ["band"])
 BATCH_SECONDS = Histogram("healthmon_scorer_batch_seconds", "Time to score and emit one batch")
+STALE_SOURCES = Gauge("healthmon_scorer_stale_sources", "Input sources that have gone quiet")

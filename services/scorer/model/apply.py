@@ -1,154 +1,220 @@
-"""`apply(state, event) -> (state, change | None)`: fold one event into an account's health."""
+"""`apply(state, event)` and `evaluate(state, now)`: fold events in, decide and explain changes."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from schemas import AccountUpdate, Component, Event, Health, Reason, RiskChange, change_id
-from services.scorer.model.scoring import (
-    DAY,
-    ComponentScore,
-    band_for,
-    components,
-    overall,
-)
-from services.scorer.model.state import AccountState
+from services.scorer.model.config import HealthModel, Spec
+from services.scorer.model.evaluate import BAND_RANK, Evaluation, evaluate_health
+from services.scorer.model.fold import Critical, fold
+from services.scorer.model.sketch import id_hash
+from services.scorer.model.state import DAY, AccountState
 
-MODEL_VERSION = "baseline-1"
-DROP_POINTS = 10.0
-TREND_WINDOW = 7 * DAY
 TRAIT_FIELDS = ("name", "segment", "csm_owner", "seats", "mrr", "lifecycle_stage")
 
 
-def _fold(state: AccountState, event: Event) -> tuple[str, str] | None:
-    """Update the counters for `event`; return a critical (code, sentence) if it is one."""
-    props: Any = event.properties
-    if event.kind == "usage":
-        at = event.occurred_at.timestamp()
-        state.last_activity_at = max(state.last_activity_at or at, at)
-        if event.type == "nps_response":
-            state.nps = props.score
-        return None
-    if event.kind == "ticket":
-        state.tickets_seen = True
-        if event.type in ("ticket_opened", "ticket_updated"):
-            priority = props.priority or state.open_tickets.get(props.ticket_id, "normal")
-            state.open_tickets[props.ticket_id] = priority
-            if priority == "urgent":
-                return "support.urgent_ticket", f"An urgent ticket ({props.ticket_id}) is open."
-        elif event.type == "ticket_closed":
-            state.open_tickets.pop(props.ticket_id, None)
-        elif event.type == "ticket_escalated":
-            state.escalations += 1
-            return "support.escalation", f"Ticket {props.ticket_id} was escalated."
-        return None
-    state.payments_seen = True
-    match event.type:
-        case "payment_failed":
-            state.failed_payments += 1
-            return "billing.payment_failed", "A payment failed and is not yet recovered."
-        case "payment_recovered" | "invoice_paid":
-            state.failed_payments = max(0, state.failed_payments - 1)
-        case "dispute_opened":
-            state.open_disputes += 1
-            return "billing.dispute_opened", "The customer disputed a charge."
-        case "dispute_closed":
-            state.open_disputes = max(0, state.open_disputes - 1)
-        case "subscription_canceled":
-            state.cancel_scheduled = True
-            return "billing.cancellation_scheduled", "The subscription is set to cancel."
-        case "subscription_started":
-            state.cancel_scheduled = False
-    return None
+class LateEvent(ValueError):
+    """The event is older than the lateness bound allows; it goes to dead letters."""
 
 
-def _trend(state: AccountState, now: float, score: float | None) -> float | None:
-    """Score change against the oldest point within the last 7 days."""
-    if score is None:
-        return None
-    window = [s for t, s in state.history if t >= now - TREND_WINDOW]
-    return round(score - window[0], 2) if window else None
-
-
-def _reasons(
-    before: list[ComponentScore] | None,
-    after: list[ComponentScore],
-    critical: tuple[str, str] | None,
-) -> list[Reason]:
-    """The critical signal first, then each component that moved, the largest move first."""
-    old = {c.name: c.score for c in before or []}
-    moves: list[tuple[float, Reason]] = []
-    for part in after:
-        prev = old.get(part.name)
-        if part.score is None:
-            continue
-        if prev is None:
-            message = f"{part.name.title()} now counts, at {part.score:.0f}."
-            moves.append((100 - part.score, Reason(code=f"{part.name}.new", message=message)))
-        elif abs(part.score - prev) >= 1:
-            way = "fell" if part.score < prev else "rose"
-            message = f"{part.name.title()} score {way} from {prev:.0f} to {part.score:.0f}."
-            code = f"{part.name}.{'down' if way == 'fell' else 'up'}"
-            moves.append((abs(part.score - prev), Reason(code=code, message=message)))
-    moves.sort(key=lambda move: -move[0])
-    first = [Reason(code=critical[0], message=critical[1])] if critical else []
-    return first + [reason for _, reason in moves]
+def spec_of(state: AccountState, model: HealthModel) -> Spec:
+    """The spec of the account's profile (segment and lifecycle stage)."""
+    return model.spec_for(state.traits.get("segment"), state.traits.get("lifecycle_stage"))
 
 
 def apply(
-    state: AccountState, event: Event, now: datetime | None = None
+    state: AccountState,
+    event: Event,
+    model: HealthModel,
+    now: datetime | None = None,
+    position: tuple[str, int] | None = None,
 ) -> tuple[AccountState, RiskChange | None]:
-    """Fold `event` into `state` (in place) and return the change to publish, if any."""
-    if state.seen(event.event_id):
+    """Fold `event` into `state` (in place); return the change to publish, if any.
+
+    `position` (topic kind, offset) lets a redelivered message be recognised exactly; repeated
+    event ids are recognised within a window of recent ids. Raises LateEvent for events older
+    than the lateness bound.
+    """
+    if position is not None:
+        topic, offset = position
+        if state.offsets.get(topic, -1) >= offset:
+            return state, None
+        state.offsets[topic] = offset
+    key = id_hash(event.event_id)
+    if state.seen_id(key):
         return state, None
-    state.remember(event.event_id)
+    spec = spec_of(state, model)
+    t = int(event.occurred_at.timestamp())
+    if state.as_of is not None and t < state.as_of - spec.time.lateness_days * DAY:
+        late = (state.as_of - t) / DAY
+        raise LateEvent(
+            f"event time {event.occurred_at.isoformat()} is {late:.1f} days behind this "
+            f"account's latest event; the lateness bound is {spec.time.lateness_days:g} days"
+        )
+    state.remember_id(key)
     state.events_seen += 1
-    at = event.occurred_at.timestamp()
-    state.as_of = max(state.as_of or at, at)
-    before = components(state)
-    critical = _fold(state, event)
-    parts = components(state)
-    score = overall(parts)
-    band = band_for(score, state.band)
-    previous = Health(score=state.score, band=state.band)
-    dropped = score is not None and state.score is not None and state.score - score >= DROP_POINTS
-    moved = band != state.band
-    trend = _trend(state, state.as_of, score)
-    if score is not None:
-        state.record_score(state.as_of, score)
-    publish = moved or dropped or critical is not None
-    if not publish:
-        if score is not None:
-            state.score = score
+    critical = fold(state, event, spec, key)
+    lateness = int(spec.time.lateness_days) + 1
+    score_days = int(max(spec.time.trend_days, spec.changes.drop_window_days)) + 1
+    state.prune(spec.time.baseline_days + lateness, spec.time.recent_days + lateness, score_days)
+    at = state.as_of or t
+    return state, _decide(state, model, spec, at, frozenset(), event, critical, now)
+
+
+def evaluate(
+    state: AccountState,
+    model: HealthModel,
+    now: datetime,
+    stale: frozenset[str] = frozenset(),
+) -> tuple[AccountState, RiskChange | None]:
+    """Re-evaluate an account at `now` (silence is not health; stale sources do not count)."""
+    if state.as_of is None:
         return state, None
-    state.seq += 1
-    state.score, state.band = score, band
-    change = RiskChange(
-        change_id=change_id(state.account_id, state.seq),
-        account_id=state.account_id,
-        seq=state.seq,
-        occurred_at=event.occurred_at,
-        emitted_at=now or datetime.now(UTC),
-        model_version=MODEL_VERSION,
-        previous=previous,
-        current=Health(score=score, band=band),
-        delta=None if score is None or previous.score is None else round(score - previous.score, 2),
-        trend_7d=trend,
-        components=[Component(**vars(p)) for p in parts],
-        reasons=_reasons(before, parts, critical)
-        or [Reason(code=f"band.{band}", message=f"Health is now {band}.")],
-        trigger_event_ids=[event.event_id],
-        segment=state.traits.get("segment"),
-        csm_owner=state.traits.get("csm_owner"),
-    )
-    return state, change
+    at = max(state.as_of, int(now.timestamp()))
+    return state, _decide(state, model, spec_of(state, model), at, stale, None, None, now)
+
+
+def last_health(
+    state: AccountState, model: HealthModel, stale: frozenset[str] = frozenset()
+) -> Evaluation:
+    """The health as last evaluated (the components behind `state.score` and `state.band`)."""
+    at = state.evaluated_at or state.as_of or 0
+    return evaluate_health(state, spec_of(state, model), at, stale)
 
 
 def apply_traits(state: AccountState, update: AccountUpdate) -> AccountState:
-    """Merge the traits that an account update sets; fields it leaves out keep their value."""
+    """Merge the traits an account update sets; fields it leaves out keep their value."""
     for name in TRAIT_FIELDS:
         value = getattr(update, name)
         if value is not None:
             state.traits[name] = value
     return state
+
+
+def _drop_reference(state: AccountState, spec: Spec, at: int) -> float | None:
+    """The score a drop is measured from: the last published one, or the window's best day."""
+    window = spec.changes.drop_window_days * DAY
+    if state.published_at is not None and at - state.published_at <= window:
+        return state.published_score
+    recent = [s for d, s in state.daily.items() if d * DAY >= at - window]
+    return max(recent, default=None)
+
+
+def _trend(state: AccountState, spec: Spec, at: int, score: float | None) -> float | None:
+    days = sorted(d for d in state.daily if d * DAY >= at - spec.time.trend_days * DAY)
+    if score is None or not days or days[0] == at // DAY:
+        return None
+    return round(score - state.daily[days[0]], 2)
+
+
+def _decide(
+    state: AccountState,
+    model: HealthModel,
+    spec: Spec,
+    at: int,
+    stale: frozenset[str],
+    event: Event | None,
+    critical: Critical | None,
+    now: datetime | None,
+) -> RiskChange | None:
+    health = evaluate_health(state, spec, at, stale)
+    score, band = health.score, health.band
+    if event is not None and (critical or score != state.score):
+        state.note_trigger(event.event_id)
+    reference = _drop_reference(state, spec, at)
+    dropped = (
+        score is not None
+        and reference is not None
+        and reference - score >= spec.changes.drop_points
+    )
+    moved = band != state.band
+    trend = _trend(state, spec, at, score)
+    previous = Health(score=state.published_score, band=state.band)
+    state.score, state.band, state.evaluated_at = score, band, at
+    if score is not None:
+        state.daily[at // DAY] = round(score, 1)
+    if not (moved or dropped or critical):
+        return None
+    state.seq += 1
+    reasons = _reasons(state, health, previous, critical)
+    change = RiskChange(
+        change_id=change_id(state.account_id, state.seq),
+        account_id=state.account_id,
+        seq=state.seq,
+        occurred_at=event.occurred_at if event else datetime.fromtimestamp(at, UTC),
+        emitted_at=now or datetime.now(UTC),
+        model_version=model.version,
+        previous=previous,
+        current=Health(score=score, band=band),
+        delta=None if score is None or previous.score is None else round(score - previous.score, 2),
+        trend_7d=trend,
+        components=components_of(health),
+        reasons=reasons,
+        trigger_event_ids=list(state.pending),
+        segment=state.traits.get("segment"),
+        csm_owner=state.traits.get("csm_owner"),
+    )
+    state.published_score, state.published_at = score, at
+    state.published_parts = {p.name: p.score for p in health.parts if p.score is not None}
+    state.pending = []
+    return change
+
+
+def components_of(health: Evaluation) -> list[Component]:
+    """The public view of each component."""
+    return [
+        Component(
+            name=p.name,
+            score=None if p.score is None else round(p.score, 2),
+            weight=round(health.weights[p.name], 4),
+            contribution=health.contribution(p),
+            stale=p.stale,
+        )
+        for p in health.parts
+    ]
+
+
+def _reasons(
+    state: AccountState, health: Evaluation, previous: Health, critical: Critical | None
+) -> list[Reason]:
+    """The critical signal first, then what moved each component, the largest move first."""
+    reasons = [Reason(code=critical[1], message=critical[2])] if critical else []
+    known = previous.band in BAND_RANK and health.band in BAND_RANK
+    if known and BAND_RANK[health.band] > BAND_RANK[previous.band]:
+        reasons.append(Reason(code="recovery", message=f"Health recovered to {health.band}."))
+    moves = []
+    for part in health.parts:
+        before = state.published_parts.get(part.name)
+        if part.stale:
+            moves.append(
+                (
+                    100.0,
+                    Reason(
+                        code=f"{part.name}.stale",
+                        message=f"No {part.name} data is arriving from its source; it is left out.",
+                    ),
+                )
+            )
+        elif part.score is None:
+            continue
+        elif before is None or part.score <= before - 1:
+            bad = [s for s in part.signals if s.score < 100] or part.signals[:1]
+            drop = (before if before is not None else 100.0) - part.score
+            for signal in bad[:2]:
+                moves.append((drop, Reason(code=signal.code, message=_sentence(signal.message))))
+        elif part.score >= before + 1:
+            message = f"{part.name.title()} improved from {before:.0f} to {part.score:.0f}."
+            moves.append(
+                (part.score - before, Reason(code=f"{part.name}.improved", message=message))
+            )
+    moves.sort(key=lambda move: -move[0])
+    reasons += [reason for _, reason in moves if reason.code not in {r.code for r in reasons}]
+    if not reasons:
+        label = "unknown" if health.score is None else f"{health.band} ({health.score:.0f})"
+        reasons.append(Reason(code=f"band.{health.band}", message=f"Health is {label}."))
+    return reasons
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")

@@ -1,63 +1,125 @@
-"""Per-account state kept by the scorer, and its compact serialised form."""
+"""Per-account state: order-independent aggregates of the events, plus what was last published.
+
+The aggregates only take maxima, minima, sums per event-time day and latest-by-event-time values,
+so folding the same events in any order (within the lateness bound) gives the same aggregates.
+Redelivered messages are recognised by their topic offset, repeated event ids by a short window.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import base64
+from dataclasses import dataclass, field
 from typing import Any
 
-DEDUPE_WINDOW = 256
-HISTORY_POINTS = 32
+DAY = 86_400
+ID_WINDOW = 32
+TRIGGER_WINDOW = 8
+HORIZON_DAYS = 60
+# Fields that depend on the order and batching of arrival, not only on which events arrived.
+PATH_FIELDS = (
+    "offsets", "recent_ids", "seq", "score", "band", "evaluated_at", "published_score",
+    "published_at", "published_parts", "daily", "pending",
+)  # fmt: skip
 
 
 @dataclass
 class AccountState:
-    """Everything the model remembers about one account. Times are epoch seconds of event time."""
+    """Everything the model remembers about one account; times are epoch seconds (event time)."""
 
     account_id: str
-    seq: int = 0
-    events_seen: int = 0
-    recent_ids: list[str] = field(default_factory=list)
     traits: dict[str, Any] = field(default_factory=dict)
-    as_of: float | None = None
-    last_activity_at: float | None = None
-    open_tickets: dict[str, str] = field(default_factory=dict)
-    escalations: int = 0
-    tickets_seen: bool = False
-    failed_payments: int = 0
-    open_disputes: int = 0
-    cancel_scheduled: bool = False
-    payments_seen: bool = False
-    nps: int | None = None
+    # how far each input topic of the account's partition has been applied, and recent event ids
+    offsets: dict[str, int] = field(default_factory=dict)
+    recent_ids: list[str] = field(default_factory=list)
+    events_seen: int = 0
+    # aggregates
+    first_at: int | None = None
+    as_of: int | None = None
+    last_active: int | None = None
+    first_value: int | None = None
+    activity: dict[int, int] = field(default_factory=dict)  # day -> usage events
+    users: dict[int, int] = field(default_factory=dict)  # day -> user sketch
+    features: dict[str, int] = field(default_factory=dict)  # key feature -> last day used
+    tickets: dict[str, list[Any]] = field(
+        default_factory=dict
+    )  # id -> [t, open, priority, escalated]
+    opened: dict[int, int] = field(default_factory=dict)  # day -> tickets opened
+    csat: list[list[float]] = field(default_factory=list)  # newest [t, 1..5] answers
+    nps: list[list[float]] = field(default_factory=list)  # newest [t, 0..10] answers
+    invoices: dict[str, list[int]] = field(default_factory=dict)  # key -> [t_failed, t_resolved]
+    resolved_all: int = 0  # a recovery without invoice id resolves failures up to this time
+    disputes: dict[str, list[int]] = field(default_factory=dict)  # key -> [t_opened, t_closed]
+    disputes_closed_all: int = 0
+    subscription: list[Any] = field(default_factory=list)  # [t, active|canceled|ended]
+    mrr_change: list[float] = field(default_factory=list)  # [t, before, after], latest
+    trial_end: int = 0
+    kinds: str = ""  # which event kinds were seen: u, t, p
+    # what was last published, for change detection and explanation
+    seq: int = 0
     score: float | None = None
     band: str = "unknown"
-    history: list[tuple[float, float]] = field(default_factory=list)
+    evaluated_at: int | None = None
+    published_score: float | None = None
+    published_at: int | None = None
+    published_parts: dict[str, float] = field(default_factory=dict)
+    daily: dict[int, float] = field(default_factory=dict)  # day -> last score that day
+    pending: list[str] = field(default_factory=list)  # event ids since the last change
 
-    def seen(self, event_id: str) -> bool:
-        """Whether this event id was already applied (within the dedupe window)."""
-        return event_id in self.recent_ids
+    def seen_id(self, event_id_hash: str) -> bool:
+        """Whether this event id was applied recently."""
+        return event_id_hash in self.recent_ids
 
-    def remember(self, event_id: str) -> None:
-        """Record an applied event id, forgetting the oldest beyond the window."""
-        self.recent_ids.append(event_id)
-        if len(self.recent_ids) > DEDUPE_WINDOW:
-            del self.recent_ids[: len(self.recent_ids) - DEDUPE_WINDOW]
+    def remember_id(self, event_id_hash: str) -> None:
+        """Keep the last ID_WINDOW event ids."""
+        self.recent_ids.append(event_id_hash)
+        del self.recent_ids[:-ID_WINDOW]
 
-    def record_score(self, at: float, score: float) -> None:
-        """Keep a bounded history of scores for the 7-day trend."""
-        if self.history and self.history[-1][0] == at:
-            self.history[-1] = (at, score)
-        else:
-            self.history.append((at, score))
-        if len(self.history) > HISTORY_POINTS:
-            del self.history[: len(self.history) - HISTORY_POINTS]
+    def note_trigger(self, event_id: str) -> None:
+        """Remember an event that moved the health since the last change."""
+        self.pending.append(event_id)
+        del self.pending[:-TRIGGER_WINDOW]
+
+    def prune(self, keep_days: int, sketch_days: int, score_days: int) -> None:
+        """Forget what no window can reach any more: day buckets older than their window, and
+        closed items older than the horizon."""
+        if self.as_of is None:
+            return
+        today = self.as_of // DAY
+        for series, days in ((self.activity, keep_days), (self.opened, keep_days),
+                             (self.daily, score_days), (self.users, sketch_days)):  # fmt: skip
+            for day in [d for d in series if d <= today - days]:
+                del series[day]
+        floor_day = today - HORIZON_DAYS
+        floor = floor_day * DAY
+        self.features = {f: d for f, d in self.features.items() if d >= floor_day}
+        self.tickets = {k: v for k, v in self.tickets.items() if v[1] or v[0] >= floor}
+        self.invoices = {k: v for k, v in self.invoices.items() if max(v) >= floor}
+        self.disputes = {k: v for k, v in self.disputes.items() if max(v) >= floor}
+
+    def aggregates(self) -> dict[str, Any]:
+        """The order-independent part of the state (what the events say, not what was sent)."""
+        data = self.to_dict()
+        for name in PATH_FIELDS:
+            data.pop(name)
+        return data
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data for the changelog."""
-        return asdict(self)
+        """Plain data for the changelog (day-keyed maps become [day, value] pairs)."""
+        data = dict(vars(self))
+        for name in ("activity", "users", "opened", "daily"):
+            data[name] = sorted(getattr(self, name).items())
+        data["users"] = [
+            [d, base64.b64encode(b.to_bytes(16, "big")).decode()] for d, b in data["users"]
+        ]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AccountState:
         """Rebuild from `to_dict` output."""
         data = dict(data)
-        data["history"] = [tuple(point) for point in data.get("history", [])]
+        for name in ("activity", "opened", "daily"):
+            data[name] = {int(d): v for d, v in data.get(name, [])}
+        data["users"] = {
+            int(d): int.from_bytes(base64.b64decode(b), "big") for d, b in data.get("users", [])
+        }
         return cls(**data)

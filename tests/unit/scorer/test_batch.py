@@ -1,4 +1,4 @@
-"""score_batch: decoding, dead letters, dedupe and state handling around the model."""
+"""score_batch: decoding, dead letters, dedupe, lateness and state handling around the model."""
 
 from __future__ import annotations
 
@@ -8,23 +8,33 @@ import orjson
 
 from services.messages import RawMessage
 from services.scorer.batch import score_batch, snapshot
-from services.scorer.model import AccountState
-from tests.support.events import T0, event_dict
+from services.scorer.model import AccountState, default_model
+from tests.support.events import T0, days, event_dict
 
-ACCOUNTS = "account-updates"
+KINDS = {
+    "usage-events": "usage",
+    "ticket-events": "ticket",
+    "payment-events": "payment",
+    "account-updates": "account",
+}
+MODEL = default_model()
 
 
 def msg(value: bytes, topic: str = "usage-events", offset: int = 0) -> RawMessage:
     return RawMessage(topic, 2, offset, b"acct-1", value)
 
 
-def test_valid_events_are_scored_and_the_state_is_returned_once() -> None:
+def run(batch: list[RawMessage], state: AccountState | None = None):  # type: ignore[no-untyped-def]
+    return score_batch(batch, KINDS, lambda a: state, MODEL, T0)
+
+
+def test_valid_events_are_scored_and_each_state_is_loaded_once() -> None:
     loads: list[str] = []
     batch = [
         msg(orjson.dumps(event_dict("usage", "active", user_id="u1")), offset=0),
         msg(orjson.dumps(event_dict("payment", "payment_failed")), "payment-events", 1),
     ]
-    result = score_batch(batch, ACCOUNTS, lambda a: loads.append(a) or None, T0)
+    result = score_batch(batch, KINDS, lambda a: loads.append(a) or None, MODEL, T0)
     assert loads == ["acct-1"]
     assert list(result.states) == ["acct-1"]
     assert result.outcomes[("usage-events", "scored")] == 1
@@ -32,33 +42,50 @@ def test_valid_events_are_scored_and_the_state_is_returned_once() -> None:
 
 
 def test_undecodable_bytes_become_a_dead_letter_with_the_original_bytes() -> None:
-    result = score_batch([msg(b"\xff{not json", offset=7)], ACCOUNTS, lambda a: None, T0)
+    result = run([msg(b"\xff{not json", offset=7)])
     [letter] = result.dead_letters
     assert (letter.stage, letter.source_topic, letter.partition, letter.offset) == (
-        "decode", "usage-events", 2, 7,
-    )  # fmt: skip
+        "decode",
+        "usage-events",
+        2,
+        7,
+    )
     assert base64.b64decode(letter.value_base64) == b"\xff{not json"
     assert letter.error.startswith("not JSON")
     assert result.changes == [] and result.states == {}
 
 
 def test_invalid_events_become_dead_letters_naming_the_field() -> None:
-    bad = event_dict("usage", "nps_response", score=42)
-    result = score_batch([msg(orjson.dumps(bad))], ACCOUNTS, lambda a: None, T0)
+    result = run([msg(orjson.dumps(event_dict("usage", "nps_response", score=42)))])
     [letter] = result.dead_letters
-    assert letter.stage == "validate"
-    assert "properties.score" in letter.error
+    assert letter.stage == "validate" and "properties.score" in letter.error
     assert result.outcomes[("usage-events", "dead_letter")] == 1
 
 
-def test_duplicates_within_and_across_batches_are_counted_not_applied() -> None:
-    raw = orjson.dumps(event_dict("payment", "payment_failed", event_id="stripe-evt-1"))
-    first = score_batch([msg(raw), msg(raw, offset=1)], ACCOUNTS, lambda a: None, T0)
+def test_an_event_on_the_wrong_topic_is_a_dead_letter() -> None:
+    result = run([msg(orjson.dumps(event_dict("payment", "payment_failed")), "ticket-events")])
+    assert result.dead_letters[0].error == "kind: a payment event on the ticket topic"
+
+
+def test_too_late_events_become_dead_letters_with_the_reason() -> None:
+    fresh = orjson.dumps(event_dict("usage", "active", user_id="u", at=T0 + days(20)))
+    old = orjson.dumps(event_dict("usage", "active", user_id="u", at=T0))
+    result = run([msg(fresh, offset=0), msg(old, offset=1)])
+    [letter] = result.dead_letters
+    assert letter.stage == "late" and "lateness bound is 7 days" in letter.error
+    assert result.outcomes[("usage-events", "late")] == 1
+
+
+def test_duplicates_and_redelivered_offsets_are_counted_not_applied() -> None:
+    raw = orjson.dumps(
+        event_dict("payment", "payment_failed", event_id="stripe-evt-1", invoice_id="in1")
+    )
+    first = run([msg(raw, "payment-events", 0), msg(raw, "payment-events", 1)])
     state = first.states["acct-1"]
-    again = score_batch([msg(raw, offset=2)], ACCOUNTS, lambda a: state, T0)
-    assert first.outcomes[("usage-events", "duplicate")] == 1
-    assert again.outcomes[("usage-events", "duplicate")] == 1
-    assert state.failed_payments == 1
+    again = run([msg(raw, "payment-events", 1)], state)
+    assert first.outcomes[("payment-events", "duplicate")] == 1
+    assert again.outcomes[("payment-events", "duplicate")] == 1
+    assert state.events_seen == 1
 
 
 def test_account_updates_set_traits_without_scoring() -> None:
@@ -68,18 +95,14 @@ def test_account_updates_set_traits_without_scoring() -> None:
         "updated_at": T0.isoformat(),
         "source": "t",
     }
-    result = score_batch([msg(orjson.dumps(update), ACCOUNTS)], ACCOUNTS, lambda a: None, T0)
+    result = run([msg(orjson.dumps(update), "account-updates")])
     assert result.states["acct-1"].traits == {"segment": "enterprise"}
     assert result.changes == []
 
 
-def test_snapshot_reports_latest_health() -> None:
-    result = score_batch(
-        [msg(orjson.dumps(event_dict("usage", "active", user_id="u1")))],
-        ACCOUNTS,
-        lambda a: None,
-        T0,
-    )
-    snap = snapshot(result.states["acct-1"], T0)
+def test_snapshot_reports_latest_health_staleness_and_model_version() -> None:
+    result = run([msg(orjson.dumps(event_dict("usage", "active", user_id="u1")))])
+    snap = snapshot(result.states["acct-1"], MODEL, T0, frozenset({"ticket"}))
     assert (snap.band, snap.score, snap.last_change_seq, snap.events_seen) == ("green", 100.0, 1, 1)
-    assert snapshot(AccountState("empty"), T0).band == "unknown"
+    assert snap.model_version == MODEL.version and snap.stale == ["support"]
+    assert snapshot(AccountState("empty"), MODEL, T0).band == "unknown"

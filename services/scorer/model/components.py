@@ -1,0 +1,262 @@
+"""The four components of health, each 0-100 with the signals that explain it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import reduce
+from operator import or_
+from typing import Any
+
+from services.scorer.model.config import Spec
+from services.scorer.model.sketch import estimate
+from services.scorer.model.state import DAY, AccountState
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One measured thing inside a component, with a sentence a CSM understands."""
+
+    code: str
+    score: float
+    message: str
+
+
+@dataclass(frozen=True)
+class Part:
+    """A component: its score (None without data), staleness and signals, worst first."""
+
+    name: str
+    score: float | None
+    stale: bool = False
+    signals: list[Signal] = field(default_factory=list)
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 open ticket`, `2 open tickets`."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def clamp(value: float) -> float:
+    """Bound to 0-100."""
+    return max(0.0, min(100.0, value))
+
+
+def _window_sum(series: dict[int, int], first_day: int, last_day: int) -> int:
+    return sum(v for d, v in series.items() if first_day <= d <= last_day)
+
+
+def recent_and_norm(
+    series: dict[int, int], state: AccountState, spec: Spec, at: int
+) -> tuple[int, float | None]:
+    """This week's total and the account's weekly norm before it (None with too little history)."""
+    windows = spec.time
+    today = at // DAY
+    recent_from = today - windows.recent_days + 1
+    recent = _window_sum(series, recent_from, today)
+    history_from = max(today - windows.baseline_days + 1, (state.first_at or at) // DAY)
+    history_days = recent_from - history_from
+    if history_days < windows.recent_days:
+        return recent, None
+    return recent, _window_sum(
+        series, history_from, recent_from - 1
+    ) * windows.recent_days / history_days
+
+
+def _weighted(signals: list[Signal], weights: Mapping[Any, float]) -> float | None:
+    total = sum(weights.get(s.code.split(".")[1], 0.0) for s in signals)
+    if not signals or total <= 0:
+        return None
+    return sum(weights.get(s.code.split(".")[1], 0.0) * s.score for s in signals) / total
+
+
+def usage(state: AccountState, spec: Spec, at: int) -> Part:
+    """Activity against the account's own norm, seats in use, recency and breadth."""
+    rules, windows = spec.usage, spec.time
+    if state.last_active is None:
+        if rules.mode == "onboarding" and state.first_at is not None:
+            return Part("usage", *_onboarding(state, spec, at))
+        return Part("usage", None)
+    if rules.mode == "onboarding":
+        return Part("usage", *_onboarding(state, spec, at))
+    today = at // DAY
+    signals: list[Signal] = []
+    weeks = windows.baseline_days // 7
+    recent, norm = recent_and_norm(state.activity, state, spec, at)
+    if norm:
+        ratio = recent / norm
+        if recent == 0:
+            message = f"no activity this week, against a norm of {norm:.0f} events a week"
+        elif ratio < 0.95:
+            below = 100 * (1 - ratio)
+            message = f"weekly activity is {below:.0f}% below this account's {weeks}-week norm"
+        else:
+            message = f"weekly activity is at or above this account's {weeks}-week norm"
+        signals.append(Signal("usage.activity", clamp(100 * ratio), message))
+    recent_from = today - windows.recent_days + 1
+    seats = state.traits.get("seats")
+    if seats:
+        sketches = [b for d, b in state.users.items() if recent_from <= d <= today]
+        active = round(estimate(reduce(or_, sketches, 0)))
+        score = clamp(100 * active / (seats * rules.seat_target))
+        signals.append(
+            Signal("usage.seats", score, f"{active} of {seats} seats were active this week")
+        )
+    idle = max(0.0, (at - state.last_active) / DAY)
+    span = max(rules.recency_zero_days - rules.recency_grace_days, 1e-9)
+    recency = clamp(100 * (1 - max(0.0, idle - rules.recency_grace_days) / span))
+    signals.append(Signal("usage.recency", recency, f"no product activity for {idle:.0f} days"))
+    if rules.key_features and (state.features or state.first_value is not None):
+        since = today - windows.baseline_days
+        used = sum(1 for f in rules.key_features if state.features.get(f, since) > since)
+        breadth = clamp(100 * used / (len(rules.key_features) * rules.breadth_target))
+        message = f"uses {used} of {len(rules.key_features)} key features"
+        signals.append(Signal("usage.breadth", breadth, message))
+    return Part("usage", _weighted(signals, rules.signal_weights), False, _worst_first(signals))
+
+
+def _onboarding(state: AccountState, spec: Spec, at: int) -> tuple[float, bool, list[Signal]]:
+    ttv = spec.usage.time_to_value_days
+    if state.first_value is not None:
+        days = (state.first_value - (state.first_at or state.first_value)) / DAY
+        return (
+            100.0,
+            False,
+            [Signal("usage.first_value", 100.0, f"reached first value in {days:.0f} days")],
+        )
+    waited = (at - (state.first_at or at)) / DAY
+    score = clamp(100 * (1 - max(0.0, waited - ttv / 2) / (ttv / 2)))
+    message = f"no first value after {waited:.0f} days of onboarding (target {ttv:.0f})"
+    return score, False, [Signal("usage.first_value", score, message)]
+
+
+def support(state: AccountState, spec: Spec, at: int) -> Part:
+    """Open tickets by priority, escalations, ticket rate against the norm, CSAT."""
+    if "t" not in state.kinds:
+        return Part("support", None)
+    rules = spec.support
+    signals: list[Signal] = []
+    open_tickets = [t for t in state.tickets.values() if t[1]]
+    if open_tickets:
+        penalty = sum(rules.priority_penalty.get(t[2], 8) for t in open_tickets)
+        urgent = sum(1 for t in open_tickets if t[2] == "urgent")
+        detail = f", {urgent} urgent" if urgent else ""
+        signals.append(
+            Signal(
+                "support.open_tickets",
+                clamp(100 - penalty),
+                f"{plural(len(open_tickets), 'open ticket')}{detail}",
+            )
+        )
+    escalated = sum(1 for t in open_tickets if t[3])
+    if escalated:
+        score = clamp(100 - rules.escalation_penalty * escalated)
+        signals.append(
+            Signal("support.escalations", score, f"{plural(escalated, 'open ticket')} escalated")
+        )
+    recent, norm = recent_and_norm(state.opened, state, spec, at)
+    if norm is not None and recent >= max(2.0, rules.rate_factor * norm):
+        times = f"{recent / norm:.1f}x the usual rate" if norm else "none in the weeks before"
+        message = f"{recent} tickets opened this week, {times}"
+        signals.append(Signal("support.ticket_rate", clamp(100 - rules.rate_penalty), message))
+    average = _csat_average(state)
+    if average is not None and average < rules.csat_floor:
+        score = clamp(100 - rules.csat_penalty_per_point * (rules.csat_floor - average))
+        signals.append(Signal("support.csat", score, f"recent CSAT averages {average:.1f} of 5"))
+    penalty = sum(100 - s.score for s in signals)
+    return Part("support", clamp(100 - penalty), False, _worst_first(signals))
+
+
+def billing(state: AccountState, spec: Spec, at: int) -> Part:
+    """Unresolved payment failures, disputes, downgrades, cancellation and trial ending."""
+    if "p" not in state.kinds:
+        return Part("billing", None)
+    rules = spec.billing
+    signals: list[Signal] = []
+    status = state.subscription[2] if state.subscription else "active"
+    if status == "ended":
+        return Part(
+            "billing", 0.0, False, [Signal("billing.ended", 0.0, "the subscription has ended")]
+        )
+    failed = sum(
+        1 for k, (t_fail, t_ok) in state.invoices.items() if t_fail > max(t_ok, state.resolved_all)
+    )
+    if failed:
+        score = clamp(100 - rules.failed_payment_penalty * failed)
+        signals.append(
+            Signal(
+                "billing.payment_failures", score, f"{plural(failed, 'failed payment')} unresolved"
+            )
+        )
+    disputes = sum(
+        1
+        for t_open, t_closed in state.disputes.values()
+        if t_open > max(t_closed, state.disputes_closed_all)
+    )
+    if disputes:
+        score = clamp(100 - rules.dispute_penalty * disputes)
+        signals.append(
+            Signal("billing.disputes", score, f"{plural(disputes, 'payment dispute')} open")
+        )
+    if status == "canceled":
+        score = clamp(100 - rules.cancellation_penalty)
+        signals.append(Signal("billing.cancellation", score, "the subscription is set to cancel"))
+    if state.mrr_change:
+        t, before, after = state.mrr_change
+        if after < before and at - t <= rules.downgrade_window_days * DAY and before > 0:
+            share = 1 - after / before
+            score = clamp(100 - min(rules.downgrade_max_penalty, 100 * share))
+            signals.append(
+                Signal(
+                    "billing.downgrade",
+                    score,
+                    f"MRR fell {100 * share:.0f}% from {before:.0f} to {after:.0f}",
+                )
+            )
+    started_after = (
+        state.subscription and state.subscription[0] > state.trial_end and status == "active"
+    )
+    if state.trial_end and not started_after and at - state.trial_end <= 7 * DAY:
+        signals.append(
+            Signal(
+                "billing.trial_ending",
+                clamp(100 - rules.trial_ending_penalty),
+                "the trial ends soon",
+            )
+        )
+    penalty = sum(100 - s.score for s in signals)
+    return Part("billing", clamp(100 - penalty), False, _worst_first(signals))
+
+
+def _csat_average(state: AccountState) -> float | None:
+    return sum(s for _, s in state.csat) / len(state.csat) if state.csat else None
+
+
+def sentiment(state: AccountState, spec: Spec, at: int) -> Part:
+    """NPS (0-10) and CSAT (1-5) answers on a 0-100 scale."""
+    rules = spec.sentiment
+    signals: list[Signal] = []
+    if state.nps:
+        nps = sum(s for _, s in state.nps) / len(state.nps)
+        signals.append(
+            Signal("sentiment.nps", nps * 10, f"recent NPS answers average {nps:.1f} of 10")
+        )
+    average = _csat_average(state)
+    if average is not None:
+        signals.append(
+            Signal("sentiment.csat", (average - 1) * 25, f"recent CSAT averages {average:.1f} of 5")
+        )
+    weights = {"nps": rules.nps_weight, "csat": rules.csat_weight}
+    return Part("sentiment", _weighted(signals, weights), False, _worst_first(signals))
+
+
+def _worst_first(signals: list[Signal]) -> list[Signal]:
+    return sorted(signals, key=lambda s: s.score)
+
+
+COMPONENT_FUNCTIONS = {
+    "usage": usage,
+    "support": support,
+    "billing": billing,
+    "sentiment": sentiment,
+}

@@ -1,0 +1,61 @@
+"""Combining components into a score and a band."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from services.scorer.model.components import COMPONENT_FUNCTIONS, Part
+from services.scorer.model.config import Bands, Spec
+from services.scorer.model.state import AccountState
+
+SOURCE_OF = {"usage": "usage", "support": "ticket", "billing": "payment", "sentiment": None}
+BAND_RANK = {"red": 0, "yellow": 1, "green": 2}
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The health of an account at one time."""
+
+    score: float | None
+    band: str
+    parts: list[Part]
+    weights: dict[str, float]
+
+    def contribution(self, part: Part) -> float:
+        """Points `part` adds to the score."""
+        return round(self.weights[part.name] * (part.score or 0.0), 2)
+
+
+def plain_band(score: float, bands: Bands) -> str:
+    """The band of a score without hysteresis."""
+    return "green" if score >= bands.green else "yellow" if score >= bands.yellow else "red"
+
+
+def band_for(score: float | None, previous: str, bands: Bands) -> str:
+    """The band of `score`; an edge must be passed by the hysteresis to leave `previous`."""
+    if score is None:
+        return "unknown"
+    plain = plain_band(score, bands)
+    if previous not in BAND_RANK or plain == previous:
+        return plain
+    worse = BAND_RANK[plain] < BAND_RANK[previous]
+    return plain_band(score + bands.hysteresis if worse else score - bands.hysteresis, bands)
+
+
+def evaluate_health(
+    state: AccountState, spec: Spec, at: int, stale: frozenset[str] = frozenset()
+) -> Evaluation:
+    """Score every component at event time `at`; components of stale sources do not count."""
+    parts = []
+    for name, component in COMPONENT_FUNCTIONS.items():
+        part = component(state, spec, at)
+        if SOURCE_OF[name] in stale:
+            part = replace(part, stale=True)
+        parts.append(part)
+    counted = {p.name: spec.weights[p.name] for p in parts if p.score is not None and not p.stale}
+    total = sum(counted.values())
+    weights = {p.name: (counted.get(p.name, 0.0) / total if total else 0.0) for p in parts}
+    if total <= 0:
+        return Evaluation(None, "unknown", parts, weights)
+    score = round(sum(weights[p.name] * (p.score or 0.0) for p in parts), 2)
+    return Evaluation(score, band_for(score, state.band, spec.bands), parts, weights)

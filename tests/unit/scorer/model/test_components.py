@@ -1,0 +1,174 @@
+"""Each component's signals and the sentences that explain them."""
+
+from __future__ import annotations
+
+from services.scorer.model import AccountState, default_model
+from services.scorer.model.components import Part, billing, sentiment, support, usage
+from services.scorer.model.config import Spec
+from tests.support.events import T0, days, event
+from tests.support.model import fold_all
+
+BASE = default_model().base
+
+
+def at(n_days: float) -> int:
+    return int((T0 + days(n_days)).timestamp())
+
+
+def signal(part: Part, code: str) -> tuple[float, str]:
+    found = next(s for s in part.signals if s.code == code)
+    return found.score, found.message
+
+
+def steady_use(weeks: int = 4, per_day: int = 3, users: int = 3) -> list:
+    return [
+        event("usage", "active", user_id=f"u{n % users}", at=T0 + days(d))
+        for d in range(weeks * 7)
+        for n in range(per_day)
+    ]
+
+
+def test_activity_is_judged_against_the_accounts_own_norm() -> None:
+    state, _ = fold_all(steady_use())
+    assert signal(usage(state, BASE, at(27)), "usage.activity")[0] == 100
+    # a week later without activity: nothing this week against a norm of 21 events
+    score, message = signal(usage(state, BASE, at(34)), "usage.activity")
+    assert score == 0 and message == "no activity this week, against a norm of 21 events a week"
+    half = [
+        e for e in steady_use() if e.occurred_at < T0 + days(21) or e.properties.user_id == "u0"
+    ]
+    state, _ = fold_all(half)
+    score, message = signal(usage(state, BASE, at(27)), "usage.activity")
+    assert 30 < score < 40 and "% below this account's 4-week norm" in message
+
+
+def test_young_accounts_have_no_norm_yet() -> None:
+    state, _ = fold_all(steady_use(weeks=1))
+    assert "usage.activity" not in {s.code for s in usage(state, BASE, at(6)).signals}
+
+
+def test_seats_in_use_recency_and_breadth() -> None:
+    state, _ = fold_all(
+        [
+            *steady_use(per_day=6, users=6),
+            event("usage", "feature_used", user_id="u1", feature="reports", at=T0 + days(27)),
+        ],
+        AccountState("acct-1", traits={"seats": 20}),
+    )
+    part = usage(state, BASE, at(27))
+    assert signal(part, "usage.seats")[1] == "6 of 20 seats were active this week"
+    assert signal(part, "usage.breadth") == (50.0, "uses 1 of 4 key features")
+    assert signal(part, "usage.recency")[0] == 100
+    idle = usage(state, BASE, at(40))
+    score, message = signal(idle, "usage.recency")
+    assert score < 50 and message == "no product activity for 13 days"
+    assert idle.score is not None and part.score is not None and idle.score < part.score
+
+
+def test_onboarding_accounts_are_judged_on_time_to_first_value() -> None:
+    onboarding = default_model().spec_for(None, "onboarding")
+    state, _ = fold_all([event("usage", "active", user_id="u", at=T0)])
+    assert usage(state, onboarding, at(5)).score == 100
+    late = usage(state, onboarding, at(12))
+    assert late.score is not None and late.score < 50
+    assert "no first value after 12 days of onboarding (target 14)" in late.signals[0].message
+    state, _ = fold_all(
+        [event("usage", "feature_used", user_id="u", feature="reports", at=T0 + days(3))], state
+    )
+    assert usage(state, onboarding, at(12)).score == 100
+
+
+def test_support_counts_open_tickets_by_priority_and_escalations() -> None:
+    state, _ = fold_all(
+        [
+            event("ticket", "ticket_opened", ticket_id="1", priority="urgent"),
+            event("ticket", "ticket_opened", ticket_id="2", priority="low"),
+            event("ticket", "ticket_escalated", ticket_id="1"),
+            event("ticket", "ticket_opened", ticket_id="3"),
+            event("ticket", "ticket_closed", ticket_id="3", at=T0 + days(0.1)),
+        ]
+    )
+    part = support(state, BASE, at(0.2))
+    assert signal(part, "support.open_tickets") == (100 - 35 - 3, "2 open tickets, 1 urgent")
+    assert signal(part, "support.escalations")[1] == "1 open ticket escalated"
+    assert part.score == 100 - 38 - 15
+
+
+def test_a_close_that_arrives_before_its_open_still_closes_the_ticket() -> None:
+    closed_first, _ = fold_all(
+        [
+            event("ticket", "ticket_closed", ticket_id="9", at=T0 + days(1)),
+            event("ticket", "ticket_opened", ticket_id="9"),
+        ]
+    )
+    assert support(closed_first, BASE, at(1)).score == 100
+
+
+def test_ticket_rate_against_the_norm_and_low_csat() -> None:
+    history = [
+        event("ticket", "ticket_opened", ticket_id=f"h{d}", at=T0 + days(d))
+        for d in range(0, 21, 7)
+    ]
+    closes = [
+        event("ticket", "ticket_closed", ticket_id=f"h{d}", at=T0 + days(d + 1))
+        for d in range(0, 21, 7)
+    ]
+    burst = [
+        event("ticket", "ticket_opened", ticket_id=f"b{n}", at=T0 + days(22)) for n in range(4)
+    ]
+    ratings = [event("ticket", "csat_rating", score=s, at=T0 + days(22)) for s in (2, "bad")]
+    state, _ = fold_all(sorted([*history, *closes, *burst, *ratings], key=lambda e: e.occurred_at))
+    part = support(state, BASE, at(23))
+    assert (
+        signal(part, "support.ticket_rate")[1] == "4 tickets opened this week, 3.2x the usual rate"
+    )
+    assert signal(part, "support.csat")[1] == "recent CSAT averages 1.5 of 5"
+
+
+def test_billing_failures_resolve_by_invoice_or_by_a_later_recovery() -> None:
+    state, _ = fold_all(
+        [
+            event("payment", "payment_failed", invoice_id="in1"),
+            event("payment", "payment_failed", invoice_id="in2"),
+        ]
+    )
+    assert signal(billing(state, BASE, at(0)), "billing.payment_failures") == (
+        20.0,
+        "2 failed payments unresolved",
+    )
+    state, _ = fold_all(
+        [event("payment", "invoice_paid", invoice_id="in1", at=T0 + days(1))], state
+    )
+    assert billing(state, BASE, at(1)).score == 60
+    state, _ = fold_all([event("payment", "payment_recovered", at=T0 + days(2))], state)
+    assert billing(state, BASE, at(2)).score == 100
+
+
+def test_billing_disputes_cancellation_downgrade_trial_and_end() -> None:
+    spec: Spec = BASE
+    state, _ = fold_all(
+        [
+            event("payment", "dispute_opened", dispute_id="dp1"),
+            event("payment", "subscription_canceled"),
+            event("payment", "subscription_changed", mrr_before=1000, mrr_after=750),
+        ]
+    )
+    part = billing(state, spec, at(1))
+    codes = {s.code for s in part.signals}
+    assert codes == {"billing.disputes", "billing.cancellation", "billing.downgrade"}
+    assert signal(part, "billing.downgrade")[1] == "MRR fell 25% from 1000 to 750"
+    assert part.score == 0
+    trial, _ = fold_all([event("payment", "trial_ending")])
+    assert billing(trial, spec, at(1)).score == 90
+    assert billing(trial, spec, at(9)).score == 100
+    ended, _ = fold_all([event("payment", "subscription_ended")])
+    assert billing(ended, spec, at(0)).score == 0
+
+
+def test_sentiment_from_nps_and_csat() -> None:
+    state, _ = fold_all(
+        [event("usage", "nps_response", score=3), event("ticket", "csat_rating", score=5)]
+    )
+    part = sentiment(state, BASE, at(0))
+    assert part.score == 0.6 * 30 + 0.4 * 100
+    assert sentiment(AccountState("empty"), BASE, at(0)).score is None
