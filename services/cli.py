@@ -98,10 +98,10 @@ def scorer(host: Host = None, port: Port = None) -> None:
     """Run a scorer worker (start several to share the partitions)."""
     from faust.worker import Worker
 
-    from services.scorer.app import create_app
+    from services.scorer.app import CHANGELOG, create_app
 
     settings = load_settings(scorer_host=host, scorer_port=port)
-    ensure_topics(settings)
+    ensure_topics(settings, extra=[CHANGELOG])
     Worker(create_app(settings), loglevel=settings.log_level, quiet=True).execute_from_commandline()
 
 

@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     scorer_evaluate_interval_s: float = Field(
         60.0, gt=0, description="How often quiet accounts and sources are re-evaluated."
     )
+    scorer_instance_id: str | None = Field(
+        None,
+        description="Static group membership id of this scorer worker: a restarted worker with "
+        "the same id takes its partitions back at once.",
+    )
     model_file: Path | None = Field(
         None, description="Health model file (TOML); default: the model shipped with healthmon."
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kafka import KafkaAdminClient
@@ -23,6 +25,7 @@ from schemas.topics import (
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
+READY_TIMEOUT_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -76,13 +79,16 @@ def _new_topic(name: str, spec: TopicSpec, settings: Settings) -> NewTopic:
     )
 
 
-def ensure_topics(settings: Settings) -> list[str]:
-    """Create every missing topic; return the names created. Safe to run any number of times."""
+def ensure_topics(settings: Settings, extra: Sequence[TopicSpec] = ()) -> list[str]:
+    """Create every missing topic (the contract's and `extra`); return the names created.
+
+    Safe to run any number of times.
+    """
     admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_list, client_id="healthmon-admin")
     try:
         existing = set(admin.list_topics())
         created = []
-        for spec in ALL_TOPICS:
+        for spec in (*ALL_TOPICS, *extra):
             name = settings.topic_prefix + spec.name
             if name in existing:
                 continue
@@ -91,19 +97,44 @@ def ensure_topics(settings: Settings) -> list[str]:
                 created.append(name)
             except TopicAlreadyExistsError:
                 log.debug("topic %s was created concurrently", name)
-        _check_copartitioned(admin, topic_names(settings).scorer_inputs)
+        _wait_until_served(admin, created, settings.topic_partitions)
+        copartitioned = (
+            *topic_names(settings).scorer_inputs,
+            *(settings.topic_prefix + e.name for e in extra),
+        )
+        _check_copartitioned(admin, copartitioned)
         return created
     finally:
         admin.close()
 
 
 class TopicLayoutError(RuntimeError):
-    """The scorer's input topics do not have the same number of partitions."""
+    """Topics that must be co-partitioned are not (or are not served in time)."""
+
+
+def _wait_until_served(admin: KafkaAdminClient, names: list[str], partitions: int) -> None:
+    """Wait until the broker serves every partition of newly created topics with a leader.
+
+    Some brokers answer metadata requests for a just-created topic with only part of its
+    partitions; a client that caches that answer would refuse to write to the others.
+    """
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while names and time.monotonic() < deadline:
+        described = admin.describe_topics(names)
+        if all(
+            len([p for p in t["partitions"] if p["leader_id"] >= 0]) == partitions
+            for t in described
+        ):
+            return
+        time.sleep(0.1)
+    if names:
+        raise TopicLayoutError(f"topics {names} not served with {partitions} partitions in time")
 
 
 def _check_copartitioned(admin: KafkaAdminClient, names: tuple[str, ...]) -> None:
     counts = {t["name"]: len(t["partitions"]) for t in admin.describe_topics(list(names))}
     if len(set(counts.values())) > 1:
         raise TopicLayoutError(
-            f"the scorer's input topics must have the same partition count, found {counts}"
+            f"the scorer's input topics and state changelog must have the same partition count, "
+            f"found {counts} (was one of them created automatically by the broker?)"
         )

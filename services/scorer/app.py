@@ -12,8 +12,10 @@ import faust
 from aiokafka import AIOKafkaConsumer
 from faust.sensors.prometheus import setup_prometheus_sensors
 from faust.serializers import codecs
+from kafka.partitioner import murmur2
 
 from schemas import HealthSnapshot, RiskChange
+from schemas.topics import TopicSpec
 from services.codec import dumps, encode, loads
 from services.messages import RawMessage
 from services.scorer import metrics
@@ -25,6 +27,10 @@ from services.topics import topic_names
 
 log = logging.getLogger(__name__)
 APP_ID = "healthmon-scorer"
+TABLE = "account-state"
+# Created by us, not left to Faust: some brokers ignore the partition count Faust asks for, and
+# the changelog must have as many partitions as the input topics for state to follow its events.
+CHANGELOG = TopicSpec(f"{APP_ID}-{TABLE}-changelog", AccountState, compacted=True)
 YIELD_EVERY = 500
 
 
@@ -70,17 +76,25 @@ class AccountKey(StateValue):
         serializer = "utf8"
 
 
+def default_partition(key: bytes, partitions: int) -> int:
+    """The partition Kafka's default partitioner gives a key."""
+    return int((murmur2(key) & 0x7FFFFFFF) % partitions)
+
+
 def create_app(settings: Settings, model: HealthModel | None = None) -> faust.App:
     """Build the scorer app for `settings` and the model file they name."""
     model = model or load_model(settings.model_file)
     names = topic_names(settings)
+    datadir = settings.data_dir / "scorer"
+    datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         settings.topic_prefix + APP_ID,
         broker=[f"kafka://{server}" for server in settings.bootstrap_list],
         store="memory://",
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=settings.topic_replication_factor,
-        topic_allow_declare=True,
+        # Every topic, the changelog included, is created by `ensure_topics` before start.
+        topic_allow_declare=False,
         topic_disable_leader=True,
         # No standby copies: the re-evaluation timer walks the table and must see only the
         # partitions this worker owns.
@@ -89,12 +103,13 @@ def create_app(settings: Settings, model: HealthModel | None = None) -> faust.Ap
         broker_session_timeout=max(10.0, settings.kafka_rebalance_timeout_s),
         broker_heartbeat_interval=1.0,
         producer_acks=-1,
-        datadir=str(settings.data_dir / "scorer"),
+        datadir=str(datadir),
         web_enabled=True,
         web_bind=settings.scorer_host,
         web_port=settings.scorer_port,
         web_host=settings.scorer_host,
         consumer_auto_offset_reset="earliest",
+        consumer_group_instance_id=settings.scorer_instance_id,
     )
     setup_prometheus_sensors(app)
     raw: dict[str, Any] = {"key_type": bytes, "value_type": bytes}
@@ -110,15 +125,25 @@ def create_app(settings: Settings, model: HealthModel | None = None) -> faust.Ap
     snapshots_topic = app.topic(names.health_snapshots, **raw)
     dead_letters = app.topic(names.dead_letters, **raw)
     states = app.Table(
-        "account-state",
+        TABLE,
         default=None,
         partitions=settings.topic_partitions,
-        # Written once per account per batch, outside the per-event context, so the changelog
-        # partition comes from the key: the same partition as the account's input events.
+        # Written once per account per batch by `store`, outside the per-event context.
         use_partitioner=True,
         key_type=AccountKey,
         value_type=StateValue,
     )
+    # The changelog partition of each account is the partition its input events are on, so a
+    # worker recovers exactly the state of the partitions it is assigned.
+    partition_of: dict[str, int] = {}
+
+    def store(account_id: str, state: AccountState) -> None:
+        partition = partition_of.get(account_id)
+        if partition is None:
+            partition = default_partition(account_id.encode(), settings.topic_partitions)
+        states.data[account_id] = state
+        states.send_changelog(partition, account_id, state)
+
     sources = SourceActivity()
     stale_sources: set[str] = set()
 
@@ -149,8 +174,10 @@ def create_app(settings: Settings, model: HealthModel | None = None) -> faust.Ap
             for letter in result.dead_letters:
                 key = None if letter.key is None else letter.key.encode()
                 await dead_letters.send(key=key, value=encode(letter))
+            for msg in batch:
+                partition_of[msg.key.decode() if msg.key else ""] = msg.partition
             for account_id, state in result.states.items():
-                states[account_id] = state
+                store(account_id, state)
             for (topic, outcome), count in result.outcomes.items():
                 metrics.EVENTS.labels(topic, outcome).inc(count)
             metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
@@ -190,7 +217,7 @@ def create_app(settings: Settings, model: HealthModel | None = None) -> faust.Ap
             if change is not None or stale_changed:
                 await publish([change] if change else [], [snapshot(state, model, now, stale)])
             if change is not None:
-                states[account_id] = state
+                store(account_id, state)
             if count % YIELD_EVERY == 0:
                 await asyncio.sleep(0)
 
