@@ -13,6 +13,7 @@ from typing import Any
 
 DAY = 86_400
 ID_WINDOW = 32
+ID_HASH_CHARS = 8  # hex characters of an event id hash (sketch.id_hash)
 TRIGGER_WINDOW = 8
 HORIZON_DAYS = 60
 # Fields that depend on the order and batching of arrival, not only on which events arrived.
@@ -54,6 +55,7 @@ class AccountState:
     mrr_change: list[float] = field(default_factory=list)  # [t, before, after], latest
     trial_end: int = 0
     kinds: str = ""  # which event kinds were seen: u, t, p
+    kind_as_of: dict[str, int] = field(default_factory=dict)  # newest event time per kind
     # what was last published, for change detection and explanation
     seq: int = 0
     score: float | None = None
@@ -108,6 +110,7 @@ class AccountState:
         data = dict(vars(self))
         for name in ("activity", "users", "opened", "daily"):
             data[name] = sorted(getattr(self, name).items())
+        data["recent_ids"] = "".join(self.recent_ids)
         data["users"] = [
             [d, base64.b64encode(b.to_bytes(16, "big")).decode()] for d, b in data["users"]
         ]
@@ -119,6 +122,8 @@ class AccountState:
         data = dict(data)
         for name in ("activity", "opened", "daily"):
             data[name] = {int(d): v for d, v in data.get(name, [])}
+        ids = data.get("recent_ids", "")
+        data["recent_ids"] = [ids[i : i + ID_HASH_CHARS] for i in range(0, len(ids), ID_HASH_CHARS)]
         data["users"] = {
             int(d): int.from_bytes(base64.b64decode(b), "big") for d, b in data.get("users", [])
         }

@@ -111,8 +111,16 @@ def test_events_beyond_the_lateness_bound_are_refused_with_the_reason() -> None:
     fold_all(
         [event("usage", "active", user_id="u", at=T0 + days(4))], state
     )  # 6 days late: folded in
-    with pytest.raises(LateEvent, match=r"8\.0 days behind .* lateness bound is 7 days"):
+    with pytest.raises(
+        LateEvent, match=r"8\.0 days behind .* latest usage event; the lateness bound is 7"
+    ):
         apply(state, event("usage", "active", user_id="u", at=T0 + days(2)), MODEL, T0)
+
+
+def test_lateness_is_judged_per_kind_because_the_topics_are_read_at_their_own_pace() -> None:
+    state, _ = fold_all([event("ticket", "ticket_opened", ticket_id="t", at=T0 + days(30))])
+    state, _ = fold_all([event("usage", "active", user_id="u", at=T0 + days(3))], state)
+    assert state.events_seen == 2 and state.last_active is not None
 
 
 def test_silence_is_not_health() -> None:
