@@ -85,7 +85,8 @@ def last_health(
 ) -> Evaluation:
     """The health as last evaluated (the components behind `state.score` and `state.band`)."""
     at = state.evaluated_at or state.as_of or 0
-    return evaluate_health(state, spec_of(state, model), at, stale)
+    per_source = state.evaluated_at is None or state.evaluated_at == state.as_of
+    return evaluate_health(state, spec_of(state, model), at, stale, per_source)
 
 
 def apply_traits(state: AccountState, update: AccountUpdate) -> AccountState:
@@ -123,7 +124,7 @@ def _decide(
     critical: Critical | None,
     now: datetime | None,
 ) -> RiskChange | None:
-    health = evaluate_health(state, spec, at, stale)
+    health = evaluate_health(state, spec, at, stale, per_source=event is not None)
     score, band = health.score, health.band
     if event is not None and (critical or score != state.score):
         state.note_trigger(event.event_id)

@@ -83,7 +83,7 @@ def usage(state: AccountState, spec: Spec, at: int) -> Part:
     signals: list[Signal] = []
     weeks = windows.baseline_days // 7
     recent, norm = recent_and_norm(state.activity, state, spec, at)
-    if norm:
+    if norm is not None and norm >= rules.activity_min_norm:
         ratio = recent / norm
         if recent == 0:
             message = f"no activity this week, against a norm of {norm:.0f} events a week"

@@ -64,6 +64,9 @@ class UsageRules(_Strict):
     }  # fmt: skip
     key_features: list[str] = []
     seat_target: float = Field(0.6, gt=0, le=1, description="Share of seats active weekly = 100.")
+    activity_min_norm: float = Field(
+        1.0, gt=0, description="Weekly events below which an account has no activity norm."
+    )
     breadth_target: float = Field(0.5, gt=0, le=1, description="Share of key features used = 100.")
     recency_grace_days: float = Field(2, ge=0)
     recency_zero_days: float = Field(21, gt=0)

@@ -43,12 +43,26 @@ def band_for(score: float | None, previous: str, bands: Bands) -> str:
 
 
 def evaluate_health(
-    state: AccountState, spec: Spec, at: int, stale: frozenset[str] = frozenset()
+    state: AccountState,
+    spec: Spec,
+    at: int,
+    stale: frozenset[str] = frozenset(),
+    per_source: bool = False,
 ) -> Evaluation:
-    """Score every component at event time `at`; components of stale sources do not count."""
+    """Score every component at event time `at`; components of stale sources do not count.
+
+    With `per_source`, a component fed by one source is judged at that source's newest event
+    time instead (never later than `at`): when events arrive, the three topics are read at their
+    own pace, and a backlog of usage must not look like silence because a ticket ran ahead.
+    Silence itself is judged by `evaluate` at the current time.
+    """
     parts = []
     for name, component in COMPONENT_FUNCTIONS.items():
-        part = component(state, spec, at)
+        source = SOURCE_OF[name]
+        when = at
+        if per_source and source is not None and source[0] in state.kind_as_of:
+            when = min(at, state.kind_as_of[source[0]])
+        part = component(state, spec, when)
         if SOURCE_OF[name] in stale:
             part = replace(part, stale=True)
         parts.append(part)
