@@ -9,6 +9,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from schemas.events import Id
 
 Band = Literal["green", "yellow", "red", "unknown"]
+BAND_RANK = {"red": 0, "yellow": 1, "green": 2}
+"""Order of the known bands, worst first (`unknown` has no rank)."""
 Score = Annotated[float, Field(ge=0, le=100)]
 
 

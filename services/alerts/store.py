@@ -10,6 +10,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from schemas import HealthSnapshot, RiskChange
+from schemas.health import BAND_RANK
 from services.alerts.signing import new_secret
 from services.alerts.tables import (
     AccountHealthRow,
@@ -22,7 +23,6 @@ from services.codec import dumps
 
 ALERT_CREATED = "alert.created"
 EVENT_TYPES = (ALERT_CREATED,)
-BAND_RANK = {"red": 0, "yellow": 1, "green": 2}
 CRITICAL_REASONS = frozenset(
     {
         "billing.payment_failed",

@@ -174,8 +174,7 @@ def create_app(settings: Settings, model: HealthModel | None = None) -> faust.Ap
             for letter in result.dead_letters:
                 key = None if letter.key is None else letter.key.encode()
                 await dead_letters.send(key=key, value=encode(letter))
-            for msg in batch:
-                partition_of[msg.key.decode() if msg.key else ""] = msg.partition
+            partition_of.update(result.partitions)
             for account_id, state in result.states.items():
                 store(account_id, state)
             for (topic, outcome), count in result.outcomes.items():

@@ -32,6 +32,8 @@ class BatchResult:
 
     changes: list[RiskChange] = field(default_factory=list)
     states: dict[str, AccountState] = field(default_factory=dict)
+    partitions: dict[str, int] = field(default_factory=dict)
+    """The input partition of each account touched (where its state belongs)."""
     dead_letters: list[DeadLetter] = field(default_factory=list)
     outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
     """Messages per (topic, outcome): scored, duplicate, traits, late or dead_letter."""
@@ -77,6 +79,7 @@ def score_batch(
         account_id = item.account_id
         state = result.states.get(account_id) or load(account_id) or AccountState(account_id)
         result.states[account_id] = state
+        result.partitions[account_id] = msg.partition
         if isinstance(item, AccountUpdate):
             apply_traits(state, item)
             result.outcomes[msg.topic, "traits"] += 1

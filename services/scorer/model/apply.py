@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from schemas import AccountUpdate, Component, Event, Health, Reason, RiskChange, change_id
+from schemas.health import BAND_RANK
 from services.scorer.model.config import HealthModel, Spec
-from services.scorer.model.evaluate import BAND_RANK, Evaluation, evaluate_health
+from services.scorer.model.evaluate import Evaluation, evaluate_health
 from services.scorer.model.fold import Critical, fold
 from services.scorer.model.sketch import id_hash
 from services.scorer.model.state import DAY, AccountState

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from schemas.health import BAND_RANK
 from services.scorer.model.components import COMPONENT_FUNCTIONS, Part
 from services.scorer.model.config import Bands, Spec
 from services.scorer.model.state import AccountState
 
 SOURCE_OF = {"usage": "usage", "support": "ticket", "billing": "payment", "sentiment": None}
-BAND_RANK = {"red": 0, "yellow": 1, "green": 2}
 
 
 @dataclass(frozen=True)
