@@ -96,13 +96,12 @@ def ingest(host: Host = None, port: Port = None) -> None:
 @cli.command()
 def scorer(host: Host = None, port: Port = None) -> None:
     """Run a scorer worker (start several to share the partitions)."""
-    from faust.worker import Worker
-
-    from services.scorer.app import CHANGELOG, create_app
+    from services.scorer.app import create_app
+    from services.scorer.changelog import CHANGELOG
 
     settings = load_settings(scorer_host=host, scorer_port=port)
     ensure_topics(settings, extra=[CHANGELOG])
-    Worker(create_app(settings), loglevel=settings.log_level, quiet=True).execute_from_commandline()
+    serve(create_app(settings), settings.scorer_host, settings.scorer_port, settings)
 
 
 @cli.command()

@@ -17,6 +17,7 @@ from services.alerts import metrics
 from services.alerts.store import record_change, record_snapshot, utcnow
 from services.codec import encode, loads
 from services.messages import RawMessage, dead_letter
+from services.reconnect import keep_running
 from services.settings import Settings
 from services.topics import topic_names
 
@@ -68,15 +69,10 @@ class ChangeConsumer:
 
     async def run(self) -> None:
         """Consume until cancelled, restarting the connection after errors."""
-        while True:
-            try:
-                await self._consume()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                self.connected = False
-                log.exception("change consumer failed; reconnecting in 2s")
-                await asyncio.sleep(2)
+        await keep_running(self._consume, "change consumer", self._disconnected)
+
+    def _disconnected(self) -> None:
+        self.connected = False
 
     async def _consume(self) -> None:
         s = self.settings

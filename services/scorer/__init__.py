@@ -1,1 +1,1 @@
-"""The scorer: a faust-streaming app around the pure health model."""
+"""The scorer: a consumer-group worker around the pure health model."""

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
-from schemas import EVENT_ADAPTER, AccountUpdate, DeadLetter, HealthSnapshot, RiskChange
+from schemas import EVENT_ADAPTER, AccountUpdate, DeadLetter, Event, HealthSnapshot, RiskChange
 from schemas.errors import describe, field_errors
 from services.codec import loads
-from services.messages import RawMessage, dead_letter
+from services.messages import RawMessage, Stage, dead_letter
 from services.scorer.model import (
     AccountState,
     HealthModel,
@@ -39,6 +39,33 @@ class BatchResult:
     """Messages per (topic, outcome): scored, duplicate, traits, late or dead_letter."""
 
 
+@dataclass(frozen=True)
+class Rejected:
+    """Why a message could not be used."""
+
+    error: str
+    stage: Stage
+
+
+def decode(msg: RawMessage, kind: str) -> Event | AccountUpdate | Rejected:
+    """The event or account update a message holds, for the topic of `kind`."""
+    try:
+        data = loads(msg.value or b"")
+    except ValueError as exc:
+        return Rejected(f"not JSON: {exc}", "decode")
+    try:
+        item: Event | AccountUpdate = (
+            AccountUpdate.model_validate(data)
+            if kind == "account"
+            else EVENT_ADAPTER.validate_python(data)
+        )
+    except ValidationError as exc:
+        return Rejected(describe(field_errors(exc.errors(), data)), "validate")
+    if not isinstance(item, AccountUpdate) and item.kind != kind:
+        return Rejected(f"kind: a {item.kind} event on the {kind} topic", "validate")
+    return item
+
+
 def score_batch(
     messages: list[RawMessage],
     topic_kinds: dict[str, str],
@@ -54,26 +81,9 @@ def score_batch(
     result = BatchResult()
     for msg in messages:
         kind = topic_kinds[msg.topic]
-        try:
-            data = loads(msg.value or b"")
-        except ValueError as exc:
-            result.dead_letters.append(dead_letter(msg, f"not JSON: {exc}", "decode", SERVICE, now))
-            result.outcomes[msg.topic, "dead_letter"] += 1
-            continue
-        try:
-            item = (
-                AccountUpdate.model_validate(data)
-                if kind == "account"
-                else EVENT_ADAPTER.validate_python(data)
-            )
-        except ValidationError as exc:
-            error = describe(field_errors(exc.errors(), data))
-            result.dead_letters.append(dead_letter(msg, error, "validate", SERVICE, now))
-            result.outcomes[msg.topic, "dead_letter"] += 1
-            continue
-        if not isinstance(item, AccountUpdate) and item.kind != kind:
-            error = f"kind: a {item.kind} event on the {kind} topic"
-            result.dead_letters.append(dead_letter(msg, error, "validate", SERVICE, now))
+        item = decode(msg, kind)
+        if isinstance(item, Rejected):
+            result.dead_letters.append(dead_letter(msg, item.error, item.stage, SERVICE, now))
             result.outcomes[msg.topic, "dead_letter"] += 1
             continue
         account_id = item.account_id

@@ -8,3 +8,5 @@ EVENTS = Counter(
 CHANGES = Counter("healthmon_scorer_changes_total", "Risk changes published by band", ["band"])
 BATCH_SECONDS = Histogram("healthmon_scorer_batch_seconds", "Time to score and emit one batch")
 STALE_SOURCES = Gauge("healthmon_scorer_stale_sources", "Input sources that have gone quiet")
+ACCOUNTS = Gauge("healthmon_scorer_accounts", "Accounts whose state this worker holds")
+PARTITIONS = Gauge("healthmon_scorer_partitions", "Input partitions assigned to this worker")

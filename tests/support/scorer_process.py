@@ -20,7 +20,7 @@ from schemas import Event
 from services.broker import Broker
 from services.codec import encode
 from services.ports import free_port
-from services.scorer.app import CHANGELOG
+from services.scorer.changelog import CHANGELOG
 from services.scorer.model import AccountState
 from services.settings import Settings
 from services.topics import ensure_topics, topic_names

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from schemas import AccountUpdate, Component, Event, Health, Reason, RiskChange, change_id
 from schemas.health import BAND_RANK
 from services.scorer.model.config import HealthModel, Spec
-from services.scorer.model.evaluate import Evaluation, evaluate_health
+from services.scorer.model.evaluate import FED_BY, Evaluation, evaluate_health
 from services.scorer.model.fold import Critical, fold
 from services.scorer.model.sketch import id_hash
 from services.scorer.model.state import DAY, AccountState
@@ -60,7 +60,12 @@ def apply(
     state.kind_as_of[event.kind[0]] = max(newest or t, t)
     state.remember_id(key)
     state.events_seen += 1
+    first_at = state.first_at
     critical = fold(state, event, spec, key)
+    if state.first_at != first_at:
+        state.forget()  # every norm's history starts at first_at
+    else:
+        state.forget(*FED_BY[event.kind])
     lateness = int(spec.time.lateness_days) + 1
     score_days = int(max(spec.time.trend_days, spec.changes.drop_window_days)) + 1
     state.prune(spec.time.baseline_days + lateness, spec.time.recent_days + lateness, score_days)
@@ -86,6 +91,9 @@ def last_health(
 ) -> Evaluation:
     """The health as last evaluated (the components behind `state.score` and `state.band`)."""
     at = state.evaluated_at or state.as_of or 0
+    cached = state.cache.get("health")
+    if cached is not None and cached[0] == (at, stale):
+        return cached[1]  # type: ignore[no-any-return]
     per_source = state.evaluated_at is None or state.evaluated_at == state.as_of
     return evaluate_health(state, spec_of(state, model), at, stale, per_source)
 
@@ -96,6 +104,7 @@ def apply_traits(state: AccountState, update: AccountUpdate) -> AccountState:
         value = getattr(update, name)
         if value is not None:
             state.traits[name] = value
+    state.forget()
     return state
 
 
@@ -126,6 +135,7 @@ def _decide(
     now: datetime | None,
 ) -> RiskChange | None:
     health = evaluate_health(state, spec, at, stale, per_source=event is not None)
+    state.cache["health"] = ((at, stale), health)
     score, band = health.score, health.band
     if event is not None and (critical or score != state.score):
         state.note_trigger(event.event_id)
@@ -169,9 +179,9 @@ def _decide(
 
 
 def components_of(health: Evaluation) -> list[Component]:
-    """The public view of each component."""
+    """The public view of each component (computed here, so built without validation)."""
     return [
-        Component(
+        Component.model_construct(
             name=p.name,
             score=None if p.score is None else round(p.score, 2),
             weight=round(health.weights[p.name], 4),
@@ -209,7 +219,7 @@ def _reasons(
             bad = [s for s in part.signals if s.score < 100] or part.signals[:1]
             drop = (before if before is not None else 100.0) - part.score
             for signal in bad[:2]:
-                moves.append((drop, Reason(code=signal.code, message=_sentence(signal.message))))
+                moves.append((drop, Reason(code=signal.code, message=sentence(signal.message))))
         elif part.score >= before + 1:
             message = f"{part.name.title()} improved from {before:.0f} to {part.score:.0f}."
             moves.append(
@@ -223,5 +233,6 @@ def _reasons(
     return reasons
 
 
-def _sentence(text: str) -> str:
+def sentence(text: str) -> str:
+    """`text` as a sentence: capitalised, ending in a full stop."""
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
@@ -254,7 +254,9 @@ def _worst_first(signals: list[Signal]) -> list[Signal]:
     return sorted(signals, key=lambda s: s.score)
 
 
-COMPONENT_FUNCTIONS = {
+Component = Callable[[AccountState, Spec, int], Part]
+
+COMPONENT_FUNCTIONS: dict[str, Component] = {
     "usage": usage,
     "support": support,
     "billing": billing,

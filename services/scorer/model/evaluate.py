@@ -5,11 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from schemas.health import BAND_RANK
-from services.scorer.model.components import COMPONENT_FUNCTIONS, Part
+from services.scorer.model.components import COMPONENT_FUNCTIONS, Component, Part
 from services.scorer.model.config import Bands, Spec
 from services.scorer.model.state import AccountState
 
 SOURCE_OF = {"usage": "usage", "support": "ticket", "billing": "payment", "sentiment": None}
+FED_BY = {
+    "usage": ("usage", "sentiment"),
+    "ticket": ("support", "sentiment"),
+    "payment": ("billing",),
+}
+"""The components whose aggregates an event of each kind can change."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,16 @@ def band_for(score: float | None, previous: str, bands: Bands) -> str:
     return plain_band(score + bands.hysteresis if worse else score - bands.hysteresis, bands)
 
 
+def _part(state: AccountState, name: str, component: Component, spec: Spec, when: int) -> Part:
+    """The component at `when`, computed again only if its aggregates or the time changed."""
+    hit = state.cache.get(name)
+    if hit is not None and hit[0] == when and hit[1] is spec:
+        return hit[2]  # type: ignore[no-any-return]
+    part = component(state, spec, when)
+    state.cache[name] = (when, spec, part)
+    return part
+
+
 def evaluate_health(
     state: AccountState,
     spec: Spec,
@@ -62,7 +78,7 @@ def evaluate_health(
         when = at
         if per_source and source is not None and source[0] in state.kind_as_of:
             when = min(at, state.kind_as_of[source[0]])
-        part = component(state, spec, when)
+        part = _part(state, name, component, spec, when)
         if SOURCE_OF[name] in stale:
             part = replace(part, stale=True)
         parts.append(part)

@@ -16,6 +16,7 @@ ID_WINDOW = 32
 ID_HASH_CHARS = 8  # hex characters of an event id hash (sketch.id_hash)
 TRIGGER_WINDOW = 8
 HORIZON_DAYS = 60
+COMPONENTS = ("usage", "support", "billing", "sentiment")
 # Fields that depend on the order and batching of arrival, not only on which events arrived.
 PATH_FIELDS = (
     "offsets", "recent_ids", "seq", "score", "band", "evaluated_at", "published_score",
@@ -66,6 +67,8 @@ class AccountState:
     published_parts: dict[str, float] = field(default_factory=dict)
     daily: dict[int, float] = field(default_factory=dict)  # day -> last score that day
     pending: list[str] = field(default_factory=list)  # event ids since the last change
+    # derived, never stored: component results and the last evaluation, reused while valid
+    cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def seen_id(self, event_id_hash: str) -> bool:
         """Whether this event id was applied recently."""
@@ -81,12 +84,20 @@ class AccountState:
         self.pending.append(event_id)
         del self.pending[:-TRIGGER_WINDOW]
 
+    def forget(self, *components: str) -> None:
+        """Drop cached results that the aggregates of `components` (default: all) fed."""
+        for name in components or COMPONENTS:
+            self.cache.pop(name, None)
+        self.cache.pop("health", None)
+
     def prune(self, keep_days: int, sketch_days: int, score_days: int) -> None:
         """Forget what no window can reach any more: day buckets older than their window, and
         closed items older than the horizon."""
-        if self.as_of is None:
-            return
+        if self.as_of is None or self.cache.get("pruned") == self.as_of // DAY:
+            return  # within a day only late events arrive, and they are inside every window
+        before = self._sizes()
         today = self.as_of // DAY
+        self.cache["pruned"] = today
         for series, days in ((self.activity, keep_days), (self.opened, keep_days),
                              (self.daily, score_days), (self.users, sketch_days)):  # fmt: skip
             for day in [d for d in series if d <= today - days]:
@@ -97,6 +108,12 @@ class AccountState:
         self.tickets = {k: v for k, v in self.tickets.items() if v[1] or v[0] >= floor}
         self.invoices = {k: v for k, v in self.invoices.items() if max(v) >= floor}
         self.disputes = {k: v for k, v in self.disputes.items() if max(v) >= floor}
+        if self._sizes() != before:
+            self.forget()
+
+    def _sizes(self) -> tuple[int, ...]:
+        return (len(self.activity), len(self.opened), len(self.users), len(self.features),
+                len(self.tickets), len(self.invoices), len(self.disputes))  # fmt: skip
 
     def aggregates(self) -> dict[str, Any]:
         """The order-independent part of the state (what the events say, not what was sent)."""
@@ -108,6 +125,7 @@ class AccountState:
     def to_dict(self) -> dict[str, Any]:
         """Plain data for the changelog (day-keyed maps become [day, value] pairs)."""
         data = dict(vars(self))
+        del data["cache"]
         for name in ("activity", "users", "opened", "daily"):
             data[name] = sorted(getattr(self, name).items())
         data["recent_ids"] = "".join(self.recent_ids)

@@ -232,3 +232,20 @@ def test_aggregates_do_not_depend_on_arrival_order_or_repeats(
     shuffled.sort(key=lambda e: e.occurred_at - timedelta(days=6) * (hash(e.event_id) % 2))
     state, _ = fold_all(shuffled)
     assert state.aggregates() == in_time.aggregates()
+
+
+@settings(max_examples=40, deadline=None)
+@given(order=st.permutations(range(len(EVENT_POOL))))
+def test_cached_component_results_never_change_an_outcome(order: list[int]) -> None:
+    """Reusing a component's last result gives exactly what computing it afresh gives."""
+    events = [EVENT_POOL[i] for i in order]
+    events.sort(key=lambda e: e.occurred_at - timedelta(days=6) * (hash(e.event_id) % 2))
+    cached, fresh = AccountState("acct-1"), AccountState("acct-1")
+    for ev in events:
+        fresh.cache.clear()
+        _, with_cache = apply(cached, ev, MODEL, T0)
+        _, without = apply(fresh, ev, MODEL, T0)
+        assert with_cache == without
+    assert cached == fresh
+    fresh.cache.clear()
+    assert evaluate(cached, MODEL, T0 + days(40)) == evaluate(fresh, MODEL, T0 + days(40))

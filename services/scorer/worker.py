@@ -1,0 +1,251 @@
+"""The scorer worker: a Kafka consumer-group member that scores batches and keeps account state.
+
+Per batch: score with the pure model, send changes, snapshots and dead letters, then the new state
+of each account touched to the changelog, then commit the input offsets. A crash anywhere in
+between replays the batch: events already in the stored state are ignored as duplicates, and a
+change re-made from events not yet stored carries the same change_id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
+
+from schemas import HealthSnapshot, RiskChange
+from services.codec import encode
+from services.messages import RawMessage
+from services.reconnect import keep_running
+from services.scorer import metrics
+from services.scorer.batch import score_batch, snapshot
+from services.scorer.changelog import CHANGELOG, GROUP, encode_state, restore
+from services.scorer.model import AccountState, HealthModel, evaluate
+from services.scorer.sources import SourceActivity, end_offset_totals
+from services.settings import Settings
+from services.topics import topic_names
+
+log = logging.getLogger(__name__)
+YIELD_EVERY = 500
+
+
+class ScorerWorker:
+    """Consumes the input topics as one member of the scorer group; state lives in memory."""
+
+    def __init__(self, settings: Settings, model: HealthModel) -> None:
+        self.settings, self.model = settings, model
+        names = topic_names(settings)
+        self.topic_kinds = {
+            names.usage_events: "usage",
+            names.ticket_events: "ticket",
+            names.payment_events: "payment",
+            names.account_updates: "account",
+        }
+        self.changes_topic = names.health_changes
+        self.snapshots_topic = names.health_snapshots
+        self.dead_letters_topic = names.dead_letters
+        self.changelog_topic = settings.topic_prefix + CHANGELOG.name
+        self.states: dict[str, AccountState] = {}
+        self.partition_of: dict[str, int] = {}
+        self.owned: set[int] = set()
+        self.lock = asyncio.Lock()
+        self.ready = False
+        self.sources = SourceActivity()
+        self.stale: frozenset[str] = frozenset()
+        self.next_evaluation = 0.0
+
+    async def run(self) -> None:
+        """Consume until cancelled, reconnecting (and restoring state) after errors."""
+        await keep_running(self._consume, "scorer", self._disconnected)
+
+    def _disconnected(self) -> None:
+        self.ready = False
+
+    async def _consume(self) -> None:
+        s = self.settings
+        self.states.clear()
+        self.partition_of.clear()
+        self.owned.clear()
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=s.bootstrap_list,
+            group_id=s.topic_prefix + GROUP,
+            group_instance_id=s.scorer_instance_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            rebalance_timeout_ms=int(s.kafka_rebalance_timeout_s * 1000),
+            session_timeout_ms=int(max(10.0, s.kafka_rebalance_timeout_s) * 1000),
+            heartbeat_interval_ms=1000,
+        )
+        producer = AIOKafkaProducer(
+            bootstrap_servers=s.bootstrap_list, acks="all", linger_ms=5, max_batch_size=256 * 1024
+        )
+        await producer.start()
+        try:
+            await consumer.start()
+            consumer.subscribe(list(self.topic_kinds), listener=_Rebalance(self))
+            await self._loop(consumer, producer)
+        finally:
+            self.ready = False
+            await consumer.stop()
+            await producer.stop()
+
+    async def _loop(self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer) -> None:
+        wait_ms = int(self.settings.scorer_batch_wait_s * 1000)
+        while True:
+            fetched = await consumer.getmany(
+                timeout_ms=wait_ms, max_records=self.settings.scorer_batch_size
+            )
+            records = [_raw(r) for part in fetched.values() for r in part]
+            if records:
+                async with self.lock:
+                    await self._score(consumer, producer, records)
+            if time.monotonic() >= self.next_evaluation and self.ready:
+                self.next_evaluation = time.monotonic() + self.settings.scorer_evaluate_interval_s
+                async with self.lock:
+                    await self._reevaluate(consumer, producer)
+
+    async def _score(
+        self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, records: list[RawMessage]
+    ) -> None:
+        started = time.perf_counter()
+        # A rebalance may have taken partitions away between the fetch and now.
+        records = [r for r in records if r.partition in self.owned]
+        if not records:
+            return
+        now = datetime.now(UTC)
+        result = score_batch(records, self.topic_kinds, self.states.get, self.model, now)
+        out = _Sends(producer)
+        snaps = [snapshot(st, self.model, now, self.stale) for st in result.states.values()]
+        await self._publish(out, result.changes, snaps)
+        for letter in result.dead_letters:
+            key = None if letter.key is None else letter.key.encode()
+            await out.send(self.dead_letters_topic, encode(letter), key)
+        await out.flush()
+        self.partition_of.update(result.partitions)
+        await self._store(out, result.states.items())
+        offsets: dict[TopicPartition, int] = {}
+        for r in records:
+            offsets[TopicPartition(r.topic, r.partition)] = r.offset + 1
+        await consumer.commit(offsets)
+        for (topic, outcome), count in result.outcomes.items():
+            metrics.EVENTS.labels(topic, outcome).inc(count)
+        metrics.ACCOUNTS.set(len(self.states))
+        metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
+
+    async def _publish(
+        self, out: _Sends, changes: list[RiskChange], snaps: list[HealthSnapshot]
+    ) -> None:
+        for change in changes:
+            await out.send(self.changes_topic, encode(change), change.account_id.encode())
+            metrics.CHANGES.labels(change.current.band).inc()
+        for snap in snaps:
+            await out.send(self.snapshots_topic, encode(snap), snap.account_id.encode())
+
+    async def _store(self, out: _Sends, states: Iterable[tuple[str, AccountState]]) -> None:
+        """Keep each state in memory and write it to the changelog on its account's partition.
+
+        Called only once the batch's changes are acknowledged: a change must never be lost
+        behind a stored state that already holds its events.
+        """
+        for account_id, state in states:
+            self.states[account_id] = state
+            partition = self.partition_of[account_id]
+            await out.send(
+                self.changelog_topic, encode_state(state), account_id.encode(), partition
+            )
+        await out.flush()
+
+    async def _reevaluate(self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer) -> None:
+        """Silence is not health: re-score accounts that heard nothing, and mark quiet sources."""
+        try:
+            topic_source = {t: k for t, k in self.topic_kinds.items() if k != "account"}
+            totals = await end_offset_totals(consumer, topic_source)
+            for topic, total in totals.items():
+                self.sources.observe(topic_source[topic], total, time.time())
+        except Exception:
+            log.exception("could not read the input topics' end offsets")
+        max_age = self.model.base.time.source_stale_hours * 3600
+        stale = self.sources.stale(time.time(), max_age)
+        stale_changed, self.stale = stale != self.stale, stale
+        metrics.STALE_SOURCES.set(len(stale))
+        now = datetime.now(UTC)
+        horizon = now.timestamp() - self.settings.scorer_evaluate_interval_s
+        changed: list[tuple[str, AccountState]] = []
+        out = _Sends(producer)
+        for count, (account_id, state) in enumerate(list(self.states.items()), 1):
+            if not stale_changed and (state.evaluated_at or 0) > horizon:
+                continue
+            _, change = evaluate(state, self.model, now, stale)
+            if change is not None or stale_changed:
+                snap = snapshot(state, self.model, now, stale)
+                await self._publish(out, [change] if change else [], [snap])
+            if change is not None:
+                changed.append((account_id, state))
+            if count % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+        await out.flush()
+        await self._store(out, changed)
+
+    async def assign(self, partitions: set[int]) -> None:
+        """Restore the state of newly owned partitions; forget the state of lost ones."""
+        async with self.lock:
+            lost, gained = self.owned - partitions, partitions - self.owned
+            if lost:
+                for account_id in [a for a, p in self.partition_of.items() if p in lost]:
+                    self.states.pop(account_id, None)
+                    del self.partition_of[account_id]
+            if gained:
+                started = time.perf_counter()
+                restored = await restore(self.settings.bootstrap_list, self.changelog_topic, gained)
+                for account_id, (partition, state) in restored.items():
+                    self.states[account_id] = state
+                    self.partition_of[account_id] = partition
+                log.info(
+                    "partitions %s: restored %d accounts in %.1fs",
+                    sorted(gained), len(restored), time.perf_counter() - started,
+                )  # fmt: skip
+            self.owned = set(partitions)
+            metrics.ACCOUNTS.set(len(self.states))
+            metrics.PARTITIONS.set(len(self.owned))
+            self.ready = True
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Waits for the batch in flight before partitions move; restores state for new ones."""
+
+    def __init__(self, worker: ScorerWorker) -> None:
+        self.worker = worker
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        async with self.worker.lock:  # the batch in flight has stored its state and committed
+            pass
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        await self.worker.assign({tp.partition for tp in assigned})
+
+
+class _Sends:
+    """Records queued on the producer, awaited together."""
+
+    def __init__(self, producer: AIOKafkaProducer) -> None:
+        self.producer = producer
+        self.pending: list[asyncio.Future[object]] = []
+
+    async def send(
+        self, topic: str, value: bytes, key: bytes | None, partition: int | None = None
+    ) -> None:
+        self.pending.append(await self.producer.send(topic, value, key=key, partition=partition))
+
+    async def flush(self) -> None:
+        """Wait until every queued record is acknowledged; raise the first failure."""
+        pending, self.pending = self.pending, []
+        if pending:
+            await asyncio.gather(*pending)
+
+
+def _raw(record: ConsumerRecord[bytes, bytes]) -> RawMessage:
+    return RawMessage(record.topic, record.partition, record.offset, record.key, record.value)
