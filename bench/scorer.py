@@ -82,8 +82,8 @@ VALIDATE_FIRST = 500
 STARTUP_TIMEOUT_S = 180.0
 STALL_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 20.0
-CRASH_MARKER = b"Crashed reason="
-"""What Faust logs when an agent dies; the worker process itself keeps running."""
+CRASH_MARKER = b"failed; reconnecting"
+"""What the worker logs when its consumer loop fails; it keeps running and starts it again."""
 
 # The event mix: (kind, share). Within a kind the type is picked below.
 USAGE_SHARE, FEATURE_SHARE, TICKET_SHARE = 0.80, 0.10, 0.06  # payment: the rest
@@ -392,14 +392,14 @@ def _tail(path: Path, size: int = 4000) -> str:
 
 
 class CrashWatch:
-    """Follows the worker's log for a crashed agent, reading only what was added since last time."""
+    """Follows the worker's log for a failed consumer loop, reading only what is new."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.offset = 0
 
     def crashed(self) -> str | None:
-        """The log from the first crash on (cut short), or None if no agent crashed."""
+        """The log from the first crash on (cut short), or None if the loop never failed."""
         if not self.path.exists():
             return None
         with self.path.open("rb") as log:
@@ -438,6 +438,7 @@ def scorer(
         "HEALTHMON_SCORER_HOST": HOST,
         "HEALTHMON_SCORER_PORT": str(port),
         "HEALTHMON_KAFKA_REBALANCE_TIMEOUT_S": str(settings.kafka_rebalance_timeout_s),
+        "HEALTHMON_SCORER_BATCH_SIZE": str(settings.scorer_batch_size),
         "HEALTHMON_LOG_LEVEL": "warning",
     }
     log_path = workdir / "scorer.log"
@@ -682,6 +683,7 @@ def run_once(broker: Broker, workload: Workload, index: int, args: argparse.Name
         topic_prefix=prefix,
         topic_partitions=args.partitions,
         kafka_rebalance_timeout_s=3.0,
+        scorer_batch_size=args.batch_size or Settings().scorer_batch_size,
     )
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"\nrun {index}/{args.runs}  topics {prefix}*  (load average {load})")
@@ -716,6 +718,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--baseline-passes", type=int, default=3, help="times the baseline reads the events"
     )
     parser.add_argument("--partitions", type=int, default=4, help="partitions per topic")
+    parser.add_argument(
+        "--batch-size", type=int, default=0, help="scorer batch size (default: the setting's)"
+    )
     parser.add_argument("--poll-ms", type=int, default=100, help="/metrics poll interval")
     parser.add_argument(
         "--workdir", default=None, help="keep broker data and scorer logs here (default: temp)"

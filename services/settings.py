@@ -50,7 +50,11 @@ class Settings(BaseSettings):
     alerts_port: int = Field(8001, description="Port of the alerts API.")
     scorer_host: str = Field("127.0.0.1", description="Address of the scorer's web/metrics port.")
     scorer_port: int = Field(6066, description="Port of the scorer's web/metrics endpoint.")
-    scorer_batch_size: int = Field(1000, ge=1, description="Most events scored in one batch.")
+    scorer_batch_size: int = Field(
+        5000,
+        ge=1,
+        description="Most events scored in one batch (one commit, one state write per account).",
+    )
     scorer_batch_wait_s: float = Field(
         0.05, gt=0, description="Longest wait for a batch to fill before it is scored."
     )

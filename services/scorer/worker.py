@@ -17,12 +17,13 @@ from datetime import UTC, datetime
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 
-from schemas import HealthSnapshot, RiskChange
+from schemas import RiskChange
+from services.batched_sends import BatchedSends
 from services.codec import encode
 from services.messages import RawMessage
 from services.reconnect import keep_running
 from services.scorer import metrics
-from services.scorer.batch import score_batch, snapshot
+from services.scorer.batch import score_batch, snapshot_record
 from services.scorer.changelog import CHANGELOG, GROUP, encode_state, restore
 from services.scorer.model import AccountState, HealthModel, evaluate
 from services.scorer.sources import SourceActivity, end_offset_totals
@@ -118,9 +119,8 @@ class ScorerWorker:
             return
         now = datetime.now(UTC)
         result = score_batch(records, self.topic_kinds, self.states.get, self.model, now)
-        out = _Sends(producer)
-        snaps = [snapshot(st, self.model, now, self.stale) for st in result.states.values()]
-        await self._publish(out, result.changes, snaps)
+        out = BatchedSends(producer)
+        await self._publish(out, result.changes, result.states.values(), now, self.stale)
         for letter in result.dead_letters:
             key = None if letter.key is None else letter.key.encode()
             await out.send(self.dead_letters_topic, encode(letter), key)
@@ -137,15 +137,22 @@ class ScorerWorker:
         metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
 
     async def _publish(
-        self, out: _Sends, changes: list[RiskChange], snaps: list[HealthSnapshot]
+        self,
+        out: BatchedSends,
+        changes: list[RiskChange],
+        states: Iterable[AccountState],
+        now: datetime,
+        stale: frozenset[str],
     ) -> None:
+        """Queue the changes, and a snapshot of each account in `states`."""
         for change in changes:
             await out.send(self.changes_topic, encode(change), change.account_id.encode())
             metrics.CHANGES.labels(change.current.band).inc()
-        for snap in snaps:
-            await out.send(self.snapshots_topic, encode(snap), snap.account_id.encode())
+        for state in states:
+            value = snapshot_record(state, self.model, now, stale)
+            await out.send(self.snapshots_topic, value, state.account_id.encode())
 
-    async def _store(self, out: _Sends, states: Iterable[tuple[str, AccountState]]) -> None:
+    async def _store(self, out: BatchedSends, states: Iterable[tuple[str, AccountState]]) -> None:
         """Keep each state in memory and write it to the changelog on its account's partition.
 
         Called only once the batch's changes are acknowledged: a change must never be lost
@@ -175,14 +182,13 @@ class ScorerWorker:
         now = datetime.now(UTC)
         horizon = now.timestamp() - self.settings.scorer_evaluate_interval_s
         changed: list[tuple[str, AccountState]] = []
-        out = _Sends(producer)
+        out = BatchedSends(producer)
         for count, (account_id, state) in enumerate(list(self.states.items()), 1):
             if not stale_changed and (state.evaluated_at or 0) > horizon:
                 continue
             _, change = evaluate(state, self.model, now, stale)
             if change is not None or stale_changed:
-                snap = snapshot(state, self.model, now, stale)
-                await self._publish(out, [change] if change else [], [snap])
+                await self._publish(out, [change] if change else [], [state], now, stale)
             if change is not None:
                 changed.append((account_id, state))
             if count % YIELD_EVERY == 0:
@@ -226,25 +232,6 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         await self.worker.assign({tp.partition for tp in assigned})
-
-
-class _Sends:
-    """Records queued on the producer, awaited together."""
-
-    def __init__(self, producer: AIOKafkaProducer) -> None:
-        self.producer = producer
-        self.pending: list[asyncio.Future[object]] = []
-
-    async def send(
-        self, topic: str, value: bytes, key: bytes | None, partition: int | None = None
-    ) -> None:
-        self.pending.append(await self.producer.send(topic, value, key=key, partition=partition))
-
-    async def flush(self) -> None:
-        """Wait until every queued record is acknowledged; raise the first failure."""
-        pending, self.pending = self.pending, []
-        if pending:
-            await asyncio.gather(*pending)
 
 
 def _raw(record: ConsumerRecord[bytes, bytes]) -> RawMessage:

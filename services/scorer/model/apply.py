@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from schemas import AccountUpdate, Component, Event, Health, Reason, RiskChange, change_id
 from schemas.health import BAND_RANK
@@ -178,18 +179,23 @@ def _decide(
     return change
 
 
-def components_of(health: Evaluation) -> list[Component]:
-    """The public view of each component (computed here, so built without validation)."""
+def component_values(health: Evaluation) -> list[dict[str, Any]]:
+    """The public view of each component, as plain data (the fields of `Component`)."""
     return [
-        Component.model_construct(
-            name=p.name,
-            score=None if p.score is None else round(p.score, 2),
-            weight=round(health.weights[p.name], 4),
-            contribution=health.contribution(p),
-            stale=p.stale,
-        )
+        {
+            "name": p.name,
+            "score": None if p.score is None else round(p.score, 2),
+            "weight": round(health.weights[p.name], 4),
+            "contribution": health.contribution(p),
+            "stale": p.stale,
+        }
         for p in health.parts
     ]
+
+
+def components_of(health: Evaluation) -> list[Component]:
+    """The public view of each component (computed here, so built without validation)."""
+    return [Component.model_construct(**values) for values in component_values(health)]
 
 
 def _reasons(

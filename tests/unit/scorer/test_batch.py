@@ -6,8 +6,10 @@ import base64
 
 import orjson
 
+from schemas import HealthSnapshot
+from services.codec import encode
 from services.messages import RawMessage
-from services.scorer.batch import score_batch, snapshot
+from services.scorer.batch import score_batch, snapshot, snapshot_record
 from services.scorer.model import AccountState, default_model
 from tests.support.events import T0, days, event_dict
 
@@ -106,3 +108,20 @@ def test_snapshot_reports_latest_health_staleness_and_model_version() -> None:
     assert (snap.band, snap.score, snap.last_change_seq, snap.events_seen) == ("green", 100.0, 1, 1)
     assert snap.model_version == MODEL.version and snap.stale == ["support"]
     assert snapshot(AccountState("empty"), MODEL, T0).band == "unknown"
+
+
+def test_the_snapshot_record_is_the_snapshot_models_encoding() -> None:
+    events = [
+        event_dict("usage", "active", user_id="u1", at=T0 - days(9)),
+        event_dict("ticket", "ticket_opened", ticket_id="t1", priority="urgent"),
+        event_dict("payment", "payment_failed", invoice_id="in1"),
+    ]
+    topics = ("usage-events", "ticket-events", "payment-events")
+    result = run(
+        [msg(orjson.dumps(e), t, n) for n, (e, t) in enumerate(zip(events, topics, strict=True))]
+    )
+    state = result.states["acct-1"]
+    stale = frozenset({"ticket"})
+    record = snapshot_record(state, MODEL, T0, stale)
+    assert record == encode(snapshot(state, MODEL, T0, stale))
+    assert HealthSnapshot.model_validate_json(record).components[1].stale
