@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
+
 from schemas import Event, RiskChange
 from services.scorer.model import AccountState, HealthModel, apply, default_model
+from services.scorer.model.config import DEFAULT_MODEL, parse_model
 from tests.support.events import T0
 
 
@@ -19,3 +22,16 @@ def fold_all(
         if change is not None:
             changes.append(change)
     return state, changes
+
+
+STRICT_TOML = (
+    files("services.scorer.model").joinpath(DEFAULT_MODEL).read_text()
+    .replace('version = "default-2"', 'version = "strict-1"')
+    .replace("green = 70", "green = 99.5").replace("yellow = 40", "yellow = 90")
+)  # fmt: skip
+"""The default model with much higher band edges: most accounts score lower bands under it."""
+
+
+def strict_model() -> HealthModel:
+    """The model of STRICT_TOML."""
+    return parse_model(STRICT_TOML, "strict")

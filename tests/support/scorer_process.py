@@ -40,14 +40,21 @@ class ScorerCluster:
     def settings(self) -> Settings:
         return Settings(kafka_bootstrap_servers=self.broker.bootstrap, topic_prefix=self.prefix)
 
-    def start_worker(self, instance_id: str | None = None) -> subprocess.Popen[bytes]:
+    def env(self) -> dict[str, str]:
+        """The environment of a healthmon command for this deployment."""
+        return os.environ | {
+            "HEALTHMON_KAFKA_BOOTSTRAP_SERVERS": self.broker.bootstrap,
+            "HEALTHMON_TOPIC_PREFIX": self.prefix,
+        }
+
+    def start_worker(
+        self, instance_id: str | None = None, model_file: Path | None = None
+    ) -> subprocess.Popen[bytes]:
         """Start one more `healthmon scorer` (with a static membership id if given)."""
         n = len(self.workers)
         env = (
-            os.environ
+            self.env()
             | {
-                "HEALTHMON_KAFKA_BOOTSTRAP_SERVERS": self.broker.bootstrap,
-                "HEALTHMON_TOPIC_PREFIX": self.prefix,
                 "HEALTHMON_DATA_DIR": str(self.data_dir / f"w{n}"),
                 "HEALTHMON_SCORER_PORT": str(free_port()),
                 "HEALTHMON_KAFKA_REBALANCE_TIMEOUT_S": "3",
@@ -56,6 +63,7 @@ class ScorerCluster:
                 "HEALTHMON_LOG_LEVEL": "info",
             }
             | ({"HEALTHMON_SCORER_INSTANCE_ID": instance_id} if instance_id else {})
+            | ({"HEALTHMON_MODEL_FILE": str(model_file)} if model_file else {})
         )
         log = (self.data_dir / f"scorer-{n}.log").open("ab")
         worker = subprocess.Popen(
@@ -95,10 +103,23 @@ class ScorerCluster:
         consumer.close()
         return latest
 
-    def changes(self) -> list[dict[str, Any]]:
-        """Every record on health-changes."""
+    def stop_workers(self) -> None:
+        """SIGTERM every worker and wait: they commit and leave the group."""
+        for worker in self.workers:
+            if worker.poll() is None:
+                worker.send_signal(signal.SIGTERM)
+        for worker in self.workers:
+            try:
+                worker.wait(15)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+
+    def changes(self, topic: str | None = None) -> list[dict[str, Any]]:
+        """Every record on health-changes (or on `topic`)."""
         consumer = KafkaConsumer(
-            topic_names(self.settings).health_changes, bootstrap_servers=self.broker.bootstrap,
+            topic or topic_names(self.settings).health_changes,
+            bootstrap_servers=self.broker.bootstrap,
             auto_offset_reset="earliest", consumer_timeout_ms=1500,
         )  # fmt: skip
         values = [orjson.loads(r.value) for r in consumer]
@@ -142,12 +163,4 @@ def scorer_cluster(
     try:
         yield cluster
     finally:
-        for worker in cluster.workers:
-            if worker.poll() is None:
-                worker.send_signal(signal.SIGTERM)
-        for worker in cluster.workers:
-            try:
-                worker.wait(15)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
+        cluster.stop_workers()
