@@ -53,6 +53,8 @@ class ScorerWorker:
         self.states: dict[str, AccountState] = {}
         self.partition_of: dict[str, int] = {}
         self.owned: set[int] = set()
+        self.assigned = False
+        """False from the start of a rebalance until the new assignment is restored."""
         self.lock = asyncio.Lock()
         self.ready = False
         self.sources = SourceActivity()
@@ -71,6 +73,7 @@ class ScorerWorker:
         self.states.clear()
         self.partition_of.clear()
         self.owned.clear()
+        self.assigned = False
         consumer = AIOKafkaConsumer(
             bootstrap_servers=s.bootstrap_list,
             group_id=s.topic_prefix + GROUP,
@@ -113,8 +116,9 @@ class ScorerWorker:
         self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, records: list[RawMessage]
     ) -> None:
         started = time.perf_counter()
-        # A rebalance may have taken partitions away between the fetch and now.
-        records = [r for r in records if r.partition in self.owned]
+        # A rebalance may have taken partitions away between the fetch and now; while one is
+        # under way nothing is scored (the new owners read those records again).
+        records = [r for r in records if self.assigned and r.partition in self.owned]
         if not records:
             return
         now = datetime.now(UTC)
@@ -215,6 +219,7 @@ class ScorerWorker:
                     sorted(gained), len(restored), time.perf_counter() - started,
                 )  # fmt: skip
             self.owned = set(partitions)
+            self.assigned = True
             metrics.ACCOUNTS.set(len(self.states))
             metrics.PARTITIONS.set(len(self.owned))
             self.ready = True
@@ -228,7 +233,7 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         async with self.worker.lock:  # the batch in flight has stored its state and committed
-            pass
+            self.worker.assigned = False
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         await self.worker.assign({tp.partition for tp in assigned})
