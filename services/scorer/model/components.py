@@ -254,9 +254,9 @@ def _worst_first(signals: list[Signal]) -> list[Signal]:
     return sorted(signals, key=lambda s: s.score)
 
 
-Component = Callable[[AccountState, Spec, int], Part]
+ComponentFunction = Callable[[AccountState, Spec, int], Part]
 
-COMPONENT_FUNCTIONS: dict[str, Component] = {
+COMPONENT_FUNCTIONS: dict[str, ComponentFunction] = {
     "usage": usage,
     "support": support,
     "billing": billing,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from schemas.health import BAND_RANK
-from services.scorer.model.components import COMPONENT_FUNCTIONS, Component, Part
+from services.scorer.model.components import COMPONENT_FUNCTIONS, ComponentFunction, Part
 from services.scorer.model.config import Bands, Spec
 from services.scorer.model.state import AccountState
 
@@ -48,7 +48,9 @@ def band_for(score: float | None, previous: str, bands: Bands) -> str:
     return plain_band(score + bands.hysteresis if worse else score - bands.hysteresis, bands)
 
 
-def _part(state: AccountState, name: str, component: Component, spec: Spec, when: int) -> Part:
+def _part(
+    state: AccountState, name: str, component: ComponentFunction, spec: Spec, when: int
+) -> Part:
     """The component at `when`, computed again only if its aggregates or the time changed."""
     hit = state.cache.get(name)
     if hit is not None and hit[0] == when and hit[1] is spec:
