@@ -24,8 +24,11 @@ def fold_all(
     return state, changes
 
 
+DEFAULT_TOML = files("services.scorer.model").joinpath(DEFAULT_MODEL).read_text()
+"""The text of the model file shipped with healthmon."""
+
 STRICT_TOML = (
-    files("services.scorer.model").joinpath(DEFAULT_MODEL).read_text()
+    DEFAULT_TOML
     .replace('version = "default-2"', 'version = "strict-1"')
     .replace("green = 70", "green = 99.5").replace("yellow = 40", "yellow = 90")
 )  # fmt: skip

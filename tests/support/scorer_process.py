@@ -48,7 +48,10 @@ class ScorerCluster:
         }
 
     def start_worker(
-        self, instance_id: str | None = None, model_file: Path | None = None
+        self,
+        instance_id: str | None = None,
+        model_file: Path | None = None,
+        evaluate_interval_s: float = 3600,
     ) -> subprocess.Popen[bytes]:
         """Start one more `healthmon scorer` (with a static membership id if given)."""
         n = len(self.workers)
@@ -59,7 +62,7 @@ class ScorerCluster:
                 "HEALTHMON_SCORER_PORT": str(free_port()),
                 "HEALTHMON_KAFKA_REBALANCE_TIMEOUT_S": "3",
                 "HEALTHMON_SCORER_BATCH_SIZE": str(self.batch_size),
-                "HEALTHMON_SCORER_EVALUATE_INTERVAL_S": "3600",
+                "HEALTHMON_SCORER_EVALUATE_INTERVAL_S": str(evaluate_interval_s),
                 "HEALTHMON_LOG_LEVEL": "info",
             }
             | ({"HEALTHMON_SCORER_INSTANCE_ID": instance_id} if instance_id else {})
@@ -114,6 +117,11 @@ class ScorerCluster:
             except subprocess.TimeoutExpired:
                 worker.kill()
                 worker.wait()
+
+    def snapshots(self) -> dict[str, dict[str, Any]]:
+        """The latest record per account on health-snapshots."""
+        topic = topic_names(self.settings).health_snapshots
+        return {s["account_id"]: s for s in self.changes(topic)}
 
     def changes(self, topic: str | None = None) -> list[dict[str, Any]]:
         """Every record on health-changes (or on `topic`)."""
