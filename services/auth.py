@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import hmac
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from services.api_keys import SCOPES, Caller, KeyStore
 from services.settings import Settings
 
-_bearer = HTTPBearer(auto_error=False, description="An API key from HEALTHMON_API_KEYS.")
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="A key made with `healthmon keys create`, or one of HEALTHMON_API_KEYS.",
+)
+CONFIGURED = Caller("configured", frozenset({"*"}))
+"""A key from HEALTHMON_API_KEYS: every scope."""
 
 
 def settings_of(request: Request) -> Settings:
@@ -22,20 +29,47 @@ def settings_of(request: Request) -> Settings:
 def require_api_key(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> str:
-    """The caller's key; 401 when it is missing or unknown."""
+) -> Caller:
+    """The caller; 401 when the key is missing, unknown or revoked."""
     challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, "missing API key: send Authorization: Bearer <key>",
             headers=challenge,
         )  # fmt: skip
-    given = credentials.credentials.encode()
-    if not any(
-        hmac.compare_digest(given, k.encode()) for k in settings_of(request).api_key_values()
-    ):
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown API key", headers=challenge)
-    return credentials.credentials
+    given = credentials.credentials
+    configured = settings_of(request).api_key_values()
+    if any(hmac.compare_digest(given.encode(), k.encode()) for k in configured):
+        return CONFIGURED
+    keys: KeyStore = request.app.state.keys
+    found = keys.find(given)
+    if isinstance(found, str):
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"{found} API key", headers=challenge)
+    return found
 
 
-ApiKey = Annotated[str, Depends(require_api_key)]
+ApiKey = Annotated[Caller, Depends(require_api_key)]
+
+
+def forbidden(scope: str) -> HTTPException:
+    """403 naming the scope the key lacks."""
+    return HTTPException(
+        status.HTTP_403_FORBIDDEN,
+        f"this API key lacks the scope {scope!r} ({SCOPES[scope]})",
+    )
+
+
+def scoped(scope: str) -> Any:
+    """A dependency: the caller, who must have `scope` (403 otherwise)."""
+
+    def check(caller: ApiKey) -> Caller:
+        if not caller.allows(scope):
+            raise forbidden(scope)
+        return caller
+
+    checker: Callable[[Caller], Caller] = check
+    return Depends(checker)
+
+
+AlertsReader = Annotated[Caller, scoped("alerts:read")]
+AlertsWriter = Annotated[Caller, scoped("alerts:write")]

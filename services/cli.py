@@ -105,6 +105,64 @@ def scorer(host: Host = None, port: Port = None) -> None:
     serve(create_app(settings), settings.scorer_host, settings.scorer_port, settings)
 
 
+keys_cli = typer.Typer(help="API keys: create (the secret is shown once), list, revoke.")
+cli.add_typer(keys_cli, name="keys")
+
+
+@keys_cli.command("create")
+def keys_create(
+    name: Annotated[str, typer.Argument(help="Who the key is for, e.g. billing-backend.")],
+    scope: Annotated[
+        list[str],
+        typer.Option(help="A scope it may use; repeat for several (e.g. events:usage, *)."),
+    ],
+) -> None:
+    """Create a key and print its secret (shown only this once)."""
+    from services.api_keys import KeyStore, ScopeError, create_key
+
+    settings = load_settings()
+    try:
+        with KeyStore(settings.sqlalchemy_url).sessions().begin() as session:
+            row, secret = create_key(session, name, scope, datetime.now(UTC))
+    except ScopeError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--scope") from exc
+    typer.echo(f"id      {row.id}\nname    {row.name}\nscopes  {' '.join(row.scopes)}")
+    typer.echo(f"secret  {secret}\n(store it now: it is not kept and cannot be shown again)")
+
+
+@keys_cli.command("list")
+def keys_list() -> None:
+    """List keys: id, name, scopes, created, revoked (never the secrets)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from services.api_keys import KeyStore, list_keys
+
+    with KeyStore(load_settings().sqlalchemy_url).sessions()() as session:
+        rows = list_keys(session)
+    table = Table("id", "name", "scopes", "created", "revoked")
+    for row in rows:
+        revoked = row.revoked_at.isoformat(timespec="seconds") if row.revoked_at else ""
+        table.add_row(
+            row.id, row.name, " ".join(row.scopes),
+            row.created_at.isoformat(timespec="seconds"), revoked,
+        )  # fmt: skip
+    Console(width=200).print(table)
+
+
+@keys_cli.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (key_...).")]) -> None:
+    """Revoke a key; requests with it get 401 within a few seconds."""
+    from services.api_keys import KeyStore, revoke_key
+
+    with KeyStore(load_settings().sqlalchemy_url).sessions().begin() as session:
+        row = revoke_key(session, key_id, datetime.now(UTC))
+    if row is None:
+        typer.echo(f"error: no key {key_id}", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"revoked {row.id} ({row.name})")
+
+
 def _since(value: str | None) -> datetime | None:
     if value is None:
         return None

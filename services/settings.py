@@ -42,7 +42,7 @@ class Settings(BaseSettings):
         None, description="SQLAlchemy URL of the alerts database (default: SQLite in data_dir)."
     )
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(
-        default_factory=list, description="Accepted API keys, comma-separated."
+        default_factory=list, description="Bearer API keys with every scope, comma-separated."
     )
     ingest_host: str = Field("127.0.0.1", description="Address the ingest API binds.")
     ingest_port: int = Field(8000, description="Port of the ingest API.")

@@ -12,11 +12,12 @@ from fastapi import FastAPI, Request
 from sqlalchemy import text
 
 from services.alerts.consumer import ChangeConsumer
-from services.alerts.db import init_db, make_engine, session_factory
 from services.alerts.delivery import DeliveryWorker
 from services.alerts.routes import accounts, alerts, endpoints
+from services.api_keys import KeyStore
 from services.http import install_common, ops_router
 from services.settings import Settings
+from services.sql import init_db, make_engine, session_factory
 
 
 def create_app(settings: Settings, background: bool = True) -> FastAPI:
@@ -53,6 +54,7 @@ def create_app(settings: Settings, background: bool = True) -> FastAPI:
     )
     app.state.settings = settings
     app.state.sessions = sessions
+    app.state.keys = KeyStore(settings.sqlalchemy_url, sessions)
     app.state.consumer = None
     install_common(app, settings.max_body_bytes)
 

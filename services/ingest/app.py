@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 
+from services.api_keys import KeyStore
 from services.http import install_common, ops_router
 from services.ingest.metrics import IN_FLIGHT
 from services.ingest.producer import KafkaSink, RecordSink
@@ -40,6 +41,7 @@ def create_app(settings: Settings, sink: RecordSink | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.topics = topic_names(settings)
+    app.state.keys = KeyStore(settings.sqlalchemy_url)
     install_common(app, settings.max_body_bytes)
 
     @app.middleware("http")

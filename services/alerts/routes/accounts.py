@@ -7,7 +7,7 @@ from fastapi import APIRouter, HTTPException, status
 from schemas import HealthSnapshot
 from services.alerts.deps import DbSession
 from services.alerts.tables import AccountHealthRow
-from services.auth import ApiKey
+from services.auth import AlertsReader
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
 
@@ -17,7 +17,7 @@ router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
     summary="The latest health of an account",
     responses={404: {"description": "No health known for this account yet"}},
 )
-def account_health(account_id: str, session: DbSession, _key: ApiKey) -> HealthSnapshot:
+def account_health(account_id: str, session: DbSession, _key: AlertsReader) -> HealthSnapshot:
     row = session.get(AccountHealthRow, account_id)
     if row is None:
         raise HTTPException(

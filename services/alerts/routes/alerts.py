@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from schemas.health import Band
 from services.alerts.deps import DbSession
 from services.alerts.store import alert_view, list_alerts
-from services.auth import ApiKey
+from services.auth import AlertsReader
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 
@@ -35,7 +35,7 @@ class AlertOut(BaseModel):
 @router.get("", summary="List alerts, newest first")
 def get_alerts(
     session: DbSession,
-    _key: ApiKey,
+    _key: AlertsReader,
     account_id: str | None = None,
     band: Band | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,

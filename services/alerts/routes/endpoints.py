@@ -12,7 +12,7 @@ from sqlalchemy import select
 from services.alerts.deps import DbSession
 from services.alerts.store import ALERT_CREATED, EVENT_TYPES, create_endpoint, utcnow
 from services.alerts.tables import WebhookEndpointRow
-from services.auth import ApiKey
+from services.auth import AlertsReader, AlertsWriter
 
 router = APIRouter(prefix="/v1/webhook-endpoints", tags=["webhook endpoints"])
 EventType = Annotated[
@@ -50,13 +50,13 @@ def _out(row: WebhookEndpointRow) -> dict[str, object]:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Register a webhook endpoint")
-def register(body: EndpointIn, session: DbSession, _key: ApiKey) -> EndpointCreated:
+def register(body: EndpointIn, session: DbSession, _key: AlertsWriter) -> EndpointCreated:
     row = create_endpoint(session, str(body.url), body.description, body.event_types, utcnow())
     session.flush()
     return EndpointCreated(**_out(row), secret=row.secret)
 
 
 @router.get("", summary="List webhook endpoints")
-def list_endpoints(session: DbSession, _key: ApiKey) -> list[EndpointOut]:
+def list_endpoints(session: DbSession, _key: AlertsReader) -> list[EndpointOut]:
     rows = session.scalars(select(WebhookEndpointRow).order_by(WebhookEndpointRow.created_at))
     return [EndpointOut(**_out(row)) for row in rows]

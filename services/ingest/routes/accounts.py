@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, status
 from pydantic import BaseModel
 
 from schemas import AccountTraits, AccountUpdate
-from services.auth import ApiKey
+from services.api_keys import Caller
+from services.auth import scoped
 from services.codec import encode
 from services.ingest.deps import Sink, Topics
 from services.ingest.metrics import EVENTS
@@ -26,14 +27,17 @@ class AccountAccepted(BaseModel):
     account_id: str
 
 
+AccountsWriter = Annotated[Caller, scoped("accounts:write")]
+
+
 @router.post(
     "",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Create or update an account's traits",
-    responses={401: {}, 413: {}, 422: {}, 503: {}},
+    responses={401: {}, 403: {}, 413: {}, 422: {}, 503: {}},
 )
 async def upsert_account(
-    traits: AccountTraits, sink: Sink, topics: Topics, _key: ApiKey
+    traits: AccountTraits, sink: Sink, topics: Topics, _key: AccountsWriter
 ) -> AccountAccepted:
     update = AccountUpdate(**traits.model_dump(), updated_at=datetime.now(UTC), source="api")
     await produce(

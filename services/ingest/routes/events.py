@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from schemas.errors import FieldError, field_errors
 from schemas.events import EVENT_IN_ADAPTER, AnyEventIn, EventIn, complete
-from services.auth import ApiKey
+from services.auth import ApiKey, forbidden
 from services.codec import encode
 from services.ingest.deps import Sink, Topics
 from services.ingest.metrics import EVENTS
@@ -79,11 +79,14 @@ async def produce(sink: Sink, records: list[Record]) -> None:
     "",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Send one event",
-    responses={401: {}, 413: {}, 422: {}, 503: {}},
+    responses={401: {}, 403: {}, 413: {}, 422: {}, 503: {}},
 )
 async def post_event(
-    event: Annotated[AnyEventIn, Body()], sink: Sink, topics: Topics, _key: ApiKey
+    event: Annotated[AnyEventIn, Body()], sink: Sink, topics: Topics, caller: ApiKey
 ) -> Accepted:
+    if not caller.allows(scope := f"events:{event.kind}"):
+        EVENTS.labels(event.kind, "rejected").inc()
+        raise forbidden(scope)
     event_id, record = to_record(event, topics, datetime.now(UTC))
     await produce(sink, [record])
     EVENTS.labels(event.kind, "accepted").inc()
@@ -96,7 +99,7 @@ async def post_event(
     response_model_exclude_none=True,
     responses={401: {}, 413: {}, 422: {}, 503: {}},
 )
-async def post_batch(body: BatchIn, sink: Sink, topics: Topics, _key: ApiKey) -> BatchOut:
+async def post_batch(body: BatchIn, sink: Sink, topics: Topics, caller: ApiKey) -> BatchOut:
     now = datetime.now(UTC)
     results: list[ItemResult] = []
     records: list[Record] = []
@@ -108,6 +111,13 @@ async def post_batch(body: BatchIn, sink: Sink, topics: Topics, _key: ApiKey) ->
             errors = field_errors(exc.errors(), item)
             results.append(ItemResult(index=index, status="rejected", errors=errors))
             EVENTS.labels(kind_label(item.get("kind")), "rejected").inc()
+            continue
+        if not caller.allows(scope := f"events:{event.kind}"):
+            denied = FieldError(
+                loc=["kind"], msg=f"this API key lacks the scope {scope!r}", type="forbidden"
+            )
+            results.append(ItemResult(index=index, status="rejected", errors=[denied]))
+            EVENTS.labels(event.kind, "rejected").inc()
             continue
         event_id, record = to_record(event, topics, now)
         records.append(record)

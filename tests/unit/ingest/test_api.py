@@ -7,6 +7,7 @@ real broker.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 import orjson
 import pytest
@@ -42,8 +43,8 @@ def sink() -> MemorySink:
 
 
 @pytest.fixture
-def client(sink: MemorySink) -> Iterator[TestClient]:
-    settings = Settings(api_keys="key-1,key-2", max_body_bytes=4096)  # type: ignore[arg-type]
+def client(sink: MemorySink, tmp_path: Path) -> Iterator[TestClient]:
+    settings = Settings(api_keys="key-1,key-2", max_body_bytes=4096, data_dir=tmp_path)  # type: ignore[arg-type]
     with TestClient(create_app(settings, sink=sink)) as test_client:
         yield test_client
 
@@ -116,8 +117,8 @@ def test_batch_accepts_the_valid_items_and_reports_each(
     assert len(sink.records) == 2
 
 
-def test_batch_over_1000_events_is_rejected(client: TestClient) -> None:
-    settings = Settings(api_keys="key-1", max_body_bytes=10_000_000)  # type: ignore[arg-type]
+def test_batch_over_1000_events_is_rejected(client: TestClient, tmp_path: Path) -> None:
+    settings = Settings(api_keys="key-1", max_body_bytes=10_000_000, data_dir=tmp_path)  # type: ignore[arg-type]
     with TestClient(create_app(settings, sink=MemorySink())) as big_client:
         response = big_client.post(
             "/v1/events/batch", json={"events": [ACTIVE] * 1001}, headers=KEY

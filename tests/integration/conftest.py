@@ -1,4 +1,4 @@
-"""A fresh alerts database per test: SQLite always, PostgreSQL when configured."""
+"""A fresh database per test: SQLite always, PostgreSQL when configured."""
 
 from __future__ import annotations
 
@@ -10,15 +10,14 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.alerts.db import init_db, make_engine, session_factory
-from services.alerts.tables import Base
+from services.sql import Base, init_db, make_engine, session_factory
 from tests.conftest import DATABASE_URL_ENV, database_urls
 
 
 @pytest.fixture(params=database_urls())
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     url = (
-        f"sqlite:///{tmp_path / 'alerts.db'}"
+        f"sqlite:///{tmp_path / 'healthmon.db'}"
         if request.param == "sqlite"
         else os.environ[DATABASE_URL_ENV]
     )

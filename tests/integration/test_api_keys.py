@@ -1,0 +1,116 @@
+"""API keys in the SQL database (SQLite, and PostgreSQL when configured), through the store, the
+ingest API and the `healthmon keys` command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.api_keys import ApiKeyRow, Caller, KeyStore, create_key, list_keys, revoke_key
+from services.ingest.app import create_app
+from services.ingest.producer import Record
+from services.settings import Settings
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+USAGE = {"account_id": "a1", "kind": "usage", "type": "active", "properties": {"user_id": "u"}}
+TICKET = {"account_id": "a1", "kind": "ticket", "type": "ticket_opened",
+          "properties": {"ticket_id": "t1", "priority": "low"}}  # fmt: skip
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.records: list[Record] = []
+
+    async def send_all(self, records: Sequence[Record]) -> None:
+        self.records.extend(records)
+
+    async def problem(self) -> str | None:
+        return None
+
+
+def url_of(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
+def test_keys_are_stored_hashed_listed_without_secrets_and_revoked(
+    engine: Engine, sessions: sessionmaker[Session]
+) -> None:
+    with sessions.begin() as session:
+        row, secret = create_key(session, "billing", ["events:payment"], NOW)
+    with sessions() as session:
+        stored = session.scalars(select(ApiKeyRow)).one()
+        assert stored.secret_hash != secret and secret not in repr(list_keys(session))
+    store = KeyStore(url_of(engine), sessions)
+    assert store.find(secret) == Caller(row.id, frozenset({"events:payment"}))
+    assert store.find("hm_not-a-key") == "unknown"
+    with sessions.begin() as session:
+        assert revoke_key(session, row.id, NOW) is not None
+        assert revoke_key(session, "key_missing", NOW) is None
+    assert KeyStore(url_of(engine), sessions).find(secret) == "revoked"
+
+
+def test_ingest_answers_401_403_and_per_item_results_by_key_and_scope(
+    engine: Engine, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    with sessions.begin() as session:
+        _, usage_key = create_key(session, "product", ["events:usage"], NOW)
+        old, revoked_key = create_key(session, "old", ["*"], NOW)
+        revoke_key(session, old.id, NOW)
+    settings = Settings(database_url=url_of(engine), data_dir=tmp_path)
+    sink = Sink()
+    with TestClient(create_app(settings, sink=sink)) as client:
+        auth = {"Authorization": f"Bearer {usage_key}"}
+        assert client.post("/v1/events", json=USAGE, headers=auth).status_code == 202
+
+        denied = client.post("/v1/events", json=TICKET, headers=auth)
+        assert denied.status_code == 403
+        assert denied.json() == {
+            "detail": "this API key lacks the scope 'events:ticket' (send ticket events)"
+        }
+        batch = client.post("/v1/events/batch", json={"events": [USAGE, TICKET]}, headers=auth)
+        assert batch.status_code == 200
+        results = batch.json()["results"]
+        assert [r["status"] for r in results] == ["accepted", "rejected"]
+        assert results[1]["errors"] == [
+            {"loc": ["kind"], "msg": "this API key lacks the scope 'events:ticket'",
+             "type": "forbidden"}
+        ]  # fmt: skip
+        accounts = client.post("/v1/accounts", json={"account_id": "a1"}, headers=auth)
+        assert accounts.status_code == 403 and "accounts:write" in accounts.json()["detail"]
+
+        gone = client.post(
+            "/v1/events", json=USAGE, headers={"Authorization": f"Bearer {revoked_key}"}
+        )
+        assert gone.status_code == 401 and gone.json() == {"detail": "revoked API key"}
+    assert len(sink.records) == 2  # the two usage events, nothing else
+
+
+def test_the_keys_command_shows_a_secret_once_and_manages_keys(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEALTHMON_")}
+    env["HEALTHMON_DATA_DIR"] = str(tmp_path)
+
+    def keys(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "services.cli", "keys", *args]
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+
+    made = keys("create", "zendesk", "--scope", "events:ticket", "--scope", "accounts:write")
+    assert made.returncode == 0, made.stderr
+    fields = dict(line.split(None, 1) for line in made.stdout.splitlines()[:4])
+    assert fields["scopes"] == "accounts:write events:ticket"
+    assert fields["secret"].startswith("hm_")
+    listed = keys("list")
+    assert fields["id"] in listed.stdout and fields["secret"] not in listed.stdout
+    assert keys("revoke", fields["id"]).stdout.startswith(f"revoked {fields['id']}")
+    assert keys("revoke", "key_nope").returncode == 2
+    bad = keys("create", "x", "--scope", "events:everything")
+    assert bad.returncode == 2 and "unknown scope" in bad.stderr
+    store = KeyStore(Settings(data_dir=tmp_path).sqlalchemy_url)
+    assert store.find(fields["secret"]) == "revoked"
