@@ -9,15 +9,14 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from services.api_keys import SCOPES, Caller, KeyStore
+from services.api_keys import SCOPES, Caller, KeyStore, hash_secret
+from services.rate_limit import RateLimiter
 from services.settings import Settings
 
 _bearer = HTTPBearer(
     auto_error=False,
     description="A key made with `healthmon keys create`, or one of HEALTHMON_API_KEYS.",
 )
-CONFIGURED = Caller("configured", frozenset({"*"}))
-"""A key from HEALTHMON_API_KEYS: every scope."""
 
 
 def settings_of(request: Request) -> Settings:
@@ -30,7 +29,7 @@ def require_api_key(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
-    """The caller; 401 when the key is missing, unknown or revoked."""
+    """The caller; 401 when the key is missing, unknown or revoked, 429 over its rate limit."""
     challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise HTTPException(
@@ -40,11 +39,21 @@ def require_api_key(
     given = credentials.credentials
     configured = settings_of(request).api_key_values()
     if any(hmac.compare_digest(given.encode(), k.encode()) for k in configured):
-        return CONFIGURED
-    keys: KeyStore = request.app.state.keys
-    found = keys.find(given)
+        # a key from HEALTHMON_API_KEYS: every scope
+        found: Caller | str = Caller("configured-" + hash_secret(given)[:12], frozenset({"*"}))
+    else:
+        keys: KeyStore = request.app.state.keys
+        found = keys.find(given)
     if isinstance(found, str):
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"{found} API key", headers=challenge)
+    limiter: RateLimiter = request.app.state.limiter
+    if wait := limiter.take(found.key_id):
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"rate limit of this API key passed ({limiter.rate:g} requests/s, bursts of "
+            f"{limiter.burst:g}); retry after the time in Retry-After",
+            headers={"Retry-After": RateLimiter.retry_after(wait)},
+        )
     return found
 
 

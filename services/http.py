@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, HTTPException, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -85,6 +85,22 @@ def ops_router(ready: ReadyCheck) -> APIRouter:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router
+
+
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def require_json(request: Request) -> None:
+    """415 unless a request with a body says it is JSON (`application/json` or `+json`)."""
+    if request.method not in BODY_METHODS:
+        return
+    given = request.headers.get("content-type", "")
+    media = given.split(";", 1)[0].strip().lower()
+    if media != "application/json" and not media.endswith("+json"):
+        raise HTTPException(
+            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+            f"send the body as JSON with Content-Type: application/json (got {given or 'none'!r})",
+        )
 
 
 def install_common(app: FastAPI, max_body_bytes: int) -> None:

@@ -44,6 +44,14 @@ class Settings(BaseSettings):
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list, description="Bearer API keys with every scope, comma-separated."
     )
+    rate_limit_per_s: float = Field(
+        500.0,
+        ge=0,
+        description="Requests per second each API key may make on average (0: no limit).",
+    )
+    rate_limit_burst: float = Field(
+        1000.0, ge=1, description="Requests an API key may make at once before the rate applies."
+    )
     ingest_host: str = Field("127.0.0.1", description="Address the ingest API binds.")
     ingest_port: int = Field(8000, description="Port of the ingest API.")
     alerts_host: str = Field("127.0.0.1", description="Address the alerts API binds.")

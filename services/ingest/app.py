@@ -12,6 +12,7 @@ from services.http import install_common, ops_router
 from services.ingest.metrics import IN_FLIGHT
 from services.ingest.producer import KafkaSink, RecordSink
 from services.ingest.routes import accounts, events
+from services.rate_limit import RateLimiter
 from services.settings import Settings
 from services.topics import topic_names
 
@@ -41,6 +42,7 @@ def create_app(settings: Settings, sink: RecordSink | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.topics = topic_names(settings)
+    app.state.limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
     app.state.keys = KeyStore(settings.sqlalchemy_url)
     install_common(app, settings.max_body_bytes)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, status
 from pydantic import AnyHttpUrl, BaseModel, Field
 from sqlalchemy import select
 
@@ -13,8 +13,11 @@ from services.alerts.deps import DbSession
 from services.alerts.store import ALERT_CREATED, EVENT_TYPES, create_endpoint, utcnow
 from services.alerts.tables import WebhookEndpointRow
 from services.auth import AlertsReader, AlertsWriter
+from services.http import require_json
 
-router = APIRouter(prefix="/v1/webhook-endpoints", tags=["webhook endpoints"])
+router = APIRouter(
+    prefix="/v1/webhook-endpoints", tags=["webhook endpoints"], dependencies=[Depends(require_json)]
+)
 EventType = Annotated[
     str, Field(pattern="^(" + "|".join(t.replace(".", r"\.") for t in EVENT_TYPES) + ")$")
 ]

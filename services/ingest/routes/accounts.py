@@ -5,19 +5,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel
 
 from schemas import AccountTraits, AccountUpdate
 from services.api_keys import Caller
 from services.auth import scoped
 from services.codec import encode
+from services.http import require_json
 from services.ingest.deps import Sink, Topics
 from services.ingest.metrics import EVENTS
 from services.ingest.producer import Record
 from services.ingest.routes.events import produce
 
-router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
+router = APIRouter(prefix="/v1/accounts", tags=["accounts"], dependencies=[Depends(require_json)])
 
 
 class AccountAccepted(BaseModel):

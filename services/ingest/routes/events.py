@@ -7,19 +7,20 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, HTTPException, status
+from fastapi import APIRouter, Body, Depends, HTTPException, status
 from pydantic import BaseModel, Field, ValidationError
 
 from schemas.errors import FieldError, field_errors
 from schemas.events import EVENT_IN_ADAPTER, AnyEventIn, EventIn, complete
 from services.auth import ApiKey, forbidden
 from services.codec import encode
+from services.http import require_json
 from services.ingest.deps import Sink, Topics
 from services.ingest.metrics import EVENTS
 from services.ingest.producer import ProduceError, Record
 from services.topics import TopicNames
 
-router = APIRouter(prefix="/v1/events", tags=["events"])
+router = APIRouter(prefix="/v1/events", tags=["events"], dependencies=[Depends(require_json)])
 MAX_BATCH = 1000
 SOURCE = "api"
 

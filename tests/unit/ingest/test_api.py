@@ -159,3 +159,29 @@ def test_metrics_count_accepted_and_rejected(client: TestClient) -> None:
     text = client.get("/metrics").text
     assert 'healthmon_ingest_events_total{kind="usage",outcome="accepted"}' in text
     assert 'healthmon_ingest_events_total{kind="invalid",outcome="rejected"}' in text
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
+def test_a_body_that_is_not_declared_json_gets_415(
+    client: TestClient, sink: MemorySink, content_type: str | None
+) -> None:
+    headers = {**KEY, **({"content-type": content_type} if content_type else {})}
+    response = client.post("/v1/events", content=orjson.dumps(ACTIVE), headers=headers)
+    assert response.status_code == 415
+    assert "Content-Type: application/json" in response.json()["detail"]
+    assert sink.records == []
+    charset = {**KEY, "content-type": "application/json; charset=utf-8"}
+    assert client.post("/v1/events", content=orjson.dumps(ACTIVE), headers=charset).is_success
+
+
+def test_a_key_over_its_rate_limit_gets_429_with_retry_after(tmp_path: Path) -> None:
+    settings = Settings(
+        api_keys="key-1,key-2", rate_limit_per_s=0.5, rate_limit_burst=2, data_dir=tmp_path
+    )  # type: ignore[arg-type]
+    with TestClient(create_app(settings, sink=MemorySink())) as limited:
+        statuses = [limited.post("/v1/events", json=ACTIVE, headers=KEY) for _ in range(3)]
+        assert [r.status_code for r in statuses] == [202, 202, 429]
+        assert statuses[2].headers["Retry-After"] == "2"
+        assert "rate limit" in statuses[2].json()["detail"]
+        other = limited.post("/v1/events", json=ACTIVE, headers={"Authorization": "Bearer key-2"})
+        assert other.status_code == 202  # each key has its own budget
