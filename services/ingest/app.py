@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 
 from services.api_keys import KeyStore
 from services.http import install_common, ops_router
-from services.ingest.metrics import IN_FLIGHT
+from services.ingest.metrics import IN_FLIGHT, REASONS, REJECTED_REQUESTS
 from services.ingest.producer import KafkaSink, RecordSink
 from services.ingest.routes import accounts, events
 from services.rate_limit import RateLimiter
@@ -49,7 +49,10 @@ def create_app(settings: Settings, sink: RecordSink | None = None) -> FastAPI:
     @app.middleware("http")
     async def count_in_flight(request: Request, call_next):  # type: ignore[no-untyped-def]
         with IN_FLIGHT.track_inprogress():
-            return await call_next(request)
+            response = await call_next(request)
+        if response.status_code >= 400:
+            REJECTED_REQUESTS.labels(REASONS.get(response.status_code, "other")).inc()
+        return response
 
     async def ready(request: Request) -> str | None:
         sink_: RecordSink = request.app.state.sink

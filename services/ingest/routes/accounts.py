@@ -14,9 +14,9 @@ from services.auth import scoped
 from services.codec import encode
 from services.http import require_json
 from services.ingest.deps import Sink, Topics
-from services.ingest.metrics import EVENTS
+from services.ingest.metrics import count_event
 from services.ingest.producer import Record
-from services.ingest.routes.events import produce
+from services.ingest.routes.events import SOURCE, produce
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"], dependencies=[Depends(require_json)])
 
@@ -44,5 +44,5 @@ async def upsert_account(
     await produce(
         sink, [Record(topics.account_updates, update.account_id.encode(), encode(update))]
     )
-    EVENTS.labels("account", "accepted").inc()
+    count_event(SOURCE, "account")
     return AccountAccepted(account_id=update.account_id)

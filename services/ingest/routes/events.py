@@ -16,7 +16,7 @@ from services.auth import ApiKey, forbidden
 from services.codec import encode
 from services.http import require_json
 from services.ingest.deps import Sink, Topics
-from services.ingest.metrics import EVENTS
+from services.ingest.metrics import count_event
 from services.ingest.producer import ProduceError, Record
 from services.topics import TopicNames
 
@@ -86,11 +86,11 @@ async def post_event(
     event: Annotated[AnyEventIn, Body()], sink: Sink, topics: Topics, caller: ApiKey
 ) -> Accepted:
     if not caller.allows(scope := f"events:{event.kind}"):
-        EVENTS.labels(event.kind, "rejected").inc()
+        count_event(SOURCE, event.kind, "forbidden")
         raise forbidden(scope)
     event_id, record = to_record(event, topics, datetime.now(UTC))
     await produce(sink, [record])
-    EVENTS.labels(event.kind, "accepted").inc()
+    count_event(SOURCE, event.kind)
     return Accepted(event_id=event_id)
 
 
@@ -111,14 +111,14 @@ async def post_batch(body: BatchIn, sink: Sink, topics: Topics, caller: ApiKey) 
         except ValidationError as exc:
             errors = field_errors(exc.errors(), item)
             results.append(ItemResult(index=index, status="rejected", errors=errors))
-            EVENTS.labels(kind_label(item.get("kind")), "rejected").inc()
+            count_event(SOURCE, kind_label(item.get("kind")), "invalid")
             continue
         if not caller.allows(scope := f"events:{event.kind}"):
             denied = FieldError(
                 loc=["kind"], msg=f"this API key lacks the scope {scope!r}", type="forbidden"
             )
             results.append(ItemResult(index=index, status="rejected", errors=[denied]))
-            EVENTS.labels(event.kind, "rejected").inc()
+            count_event(SOURCE, event.kind, "forbidden")
             continue
         event_id, record = to_record(event, topics, now)
         records.append(record)
@@ -127,5 +127,5 @@ async def post_batch(body: BatchIn, sink: Sink, topics: Topics, caller: ApiKey) 
     if records:
         await produce(sink, records)
     for kind, count in accepted.items():
-        EVENTS.labels(kind, "accepted").inc(count)
+        count_event(SOURCE, kind, count=count)
     return BatchOut(accepted=len(records), rejected=len(results) - len(records), results=results)

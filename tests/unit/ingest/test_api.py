@@ -157,8 +157,19 @@ def test_kafka_refusing_records_is_a_503_with_retry_after(
 def test_metrics_count_accepted_and_rejected(client: TestClient) -> None:
     client.post("/v1/events/batch", json={"events": [ACTIVE, {"kind": "bogus"}]}, headers=KEY)
     text = client.get("/metrics").text
-    assert 'healthmon_ingest_events_total{kind="usage",outcome="accepted"}' in text
-    assert 'healthmon_ingest_events_total{kind="invalid",outcome="rejected"}' in text
+    assert (
+        'healthmon_ingest_events_total{kind="usage",outcome="accepted",reason="none",source="api"}'
+        in text
+    )
+    assert (
+        'healthmon_ingest_events_total{kind="invalid",outcome="rejected",reason="invalid",'
+        'source="api"}' in text
+    )
+    client.post("/v1/events", json=ACTIVE)
+    assert (
+        'healthmon_ingest_rejected_requests_total{reason="unauthorized"}'
+        in client.get("/metrics").text
+    )
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
