@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import jsonschema
 import orjson
@@ -17,20 +15,9 @@ from schemas.topics import HEALTH_CHANGES
 from services.topics import topic_names
 from tests.e2e.conftest import System
 from tests.support.receiver import http_receiver
+from tests.support.waiting import eventually
 
-T = TypeVar("T")
 ACCOUNT = "globex"
-
-
-def eventually(probe: Callable[[], T | None], timeout_s: float = 90, what: str = "condition") -> T:
-    """Poll `probe` until it returns something truthy."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        result = probe()
-        if result:
-            return result
-        time.sleep(0.25)
-    raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
 
 
 def events(now: datetime) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

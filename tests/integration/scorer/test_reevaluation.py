@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,7 +11,8 @@ from schemas import Event
 from services.broker import Broker
 from tests.support.events import days, event
 from tests.support.model import DEFAULT_TOML
-from tests.support.scorer_process import ScorerCluster, scorer_cluster
+from tests.support.scorer_process import scorer_cluster
+from tests.support.waiting import eventually
 
 
 def busy_fortnight(ended_days_ago: float) -> list[Event]:
@@ -30,15 +29,6 @@ def busy_fortnight(ended_days_ago: float) -> list[Event]:
         event("ticket", "ticket_closed", ticket_id="t1", at=end - days(2)),
     ]
     return sorted(use + ticket, key=lambda e: e.occurred_at)
-
-
-def eventually(check: Callable[[], Any], cluster: ScorerCluster, timeout_s: float = 60) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if found := check():
-            return found
-        time.sleep(0.5)
-    raise AssertionError(f"not seen within {timeout_s}s\n{cluster.log_tail()}")
 
 
 def test_an_account_that_goes_silent_declines_and_the_change_says_why(
@@ -58,7 +48,7 @@ def test_an_account_that_goes_silent_declines_and_the_change_says_why(
             ]  # fmt: skip
 
         # the timer may also have fired while the history was still arriving: take the last
-        change = eventually(silence, cluster)[-1]
+        change = eventually(silence, 60, "a decline at the current time")[-1]
         codes = [r["code"] for r in change["reasons"]]
         assert "usage.recency" in codes and "usage.activity" in codes, codes
         assert cluster.snapshots()["acct-1"]["band"] == change["current"]["band"]
@@ -79,6 +69,6 @@ def test_a_source_that_stops_sending_marks_its_component_stale(
             snap = cluster.snapshots().get("acct-1")
             return snap if snap and {"usage", "support"} <= set(snap["stale"]) else None
 
-        snap = eventually(stale, cluster)
+        snap = eventually(stale, 60, "stale components in the snapshot")
         parts = {c["name"]: c for c in snap["components"]}
         assert parts["support"]["stale"] and parts["support"]["weight"] == 0
