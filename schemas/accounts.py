@@ -8,7 +8,10 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from schemas.events import Id
 
-Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+# Whitespace spelled out: `\s` means different characters in Python's and ECMA 262's regexes.
+Email = Annotated[
+    str, Field(max_length=254, pattern=r"^[^@ \t\n\r\f\v]+@[^@ \t\n\r\f\v]+\.[^@ \t\n\r\f\v]+$")
+]
 LifecycleStage = Literal["trial", "onboarding", "active", "renewal", "churned"]
 
 
@@ -23,7 +26,7 @@ class AccountTraits(BaseModel):
         None, description="Selects the model profile, e.g. enterprise or self_serve."
     )
     csm_owner: Email | None = Field(None, description="Email of the customer success manager.")
-    seats: Annotated[int, Field(ge=0)] | None = None
+    seats: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = None
     mrr: Annotated[float, Field(ge=0)] | None = Field(
         None, description="Monthly recurring revenue."
     )

@@ -20,6 +20,7 @@ from pydantic import (
     create_model,
     field_validator,
 )
+from typing_extensions import TypeAliasType
 
 SCHEMA_VERSION: Literal[1] = 1
 EventKind = Literal["usage", "ticket", "payment"]
@@ -28,10 +29,20 @@ EventType = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[a-z][
 TicketPriority = Literal["low", "normal", "high", "urgent"]
 
 
+Int64 = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+# mypy cannot follow this recursive alias; pydantic can.
+JsonValue = TypeAliasType(  # type: ignore[misc]
+    "JsonValue",
+    Union[Int64, float, str, bool, list["JsonValue"], dict[str, "JsonValue"], None],  # type: ignore[misc]  # noqa: UP007
+)
+"""Any JSON value; integers beyond 64 bits (which not every consumer can read) become floats."""
+
+
 class Properties(BaseModel):
     """Event properties: known fields are checked, any other field is kept."""
 
     model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, JsonValue] = Field(init=False)
 
 
 class UserActivity(Properties):
@@ -160,7 +171,7 @@ def _tag(value: Any) -> str | None:
         kind, type_ = value.get("kind"), value.get("type")
     else:
         kind, type_ = getattr(value, "kind", None), getattr(value, "type", None)
-    if kind not in VOCABULARY or not isinstance(type_, str):
+    if not isinstance(kind, str) or kind not in VOCABULARY or not isinstance(type_, str):
         return None
     if type_ in VOCABULARY[kind]:
         return f"{kind}.{type_}"
@@ -188,7 +199,13 @@ def _variants(base: type[BaseModel], kinds: tuple[str, ...] = tuple(VOCABULARY))
                 __base__=base,
                 kind=cast(Any, (Literal[kind], ...)),
                 type=type_field,
-                properties=cast(Any, (props, Field(default_factory=cast(Any, props)))),
+                # Required when the type has required properties; otherwise it may be left out.
+                properties=cast(
+                    Any,
+                    (props, ...)
+                    if any(f.is_required() for f in cast(Any, props).model_fields.values())
+                    else (props, Field(default_factory=cast(Any, props))),
+                ),
             )
             members.append(Annotated[model, Tag(f"{kind}.{type_}")])
     return Annotated[

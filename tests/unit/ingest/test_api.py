@@ -196,3 +196,19 @@ def test_a_key_over_its_rate_limit_gets_429_with_retry_after(tmp_path: Path) -> 
         assert "rate limit" in statuses[2].json()["detail"]
         other = limited.post("/v1/events", json=ACTIVE, headers={"Authorization": "Bearer key-2"})
         assert other.status_code == 202  # each key has its own budget
+
+
+def test_an_event_json_cannot_carry_gets_422_not_500(client: TestClient, sink: MemorySink) -> None:
+    # Python's JSON parser accepts an unpaired surrogate, which no UTF-8 topic can carry.
+    body = b'{"account_id": "a\\ud800", "kind": "usage", "type": "login"}'
+    headers = {**KEY, "content-type": "application/json"}
+    response = client.post("/v1/events", content=body, headers=headers)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["account_id"]
+    batch = client.post(
+        "/v1/events/batch",
+        content=b'{"events": [{"account_id": "a\\ud800", "kind": "usage", "type": "login"}]}',
+        headers=headers,
+    )
+    assert batch.json()["results"][0]["status"] == "rejected"
+    assert sink.records == []

@@ -108,3 +108,9 @@ def test_complete_fills_ingest_owned_fields_and_keeps_client_ones() -> None:
     )
     kept = complete(own, event_id="gen-2", received_at=now, source="api")
     assert (kept.event_id, kept.source) == ("mine", "sdk")
+
+
+@pytest.mark.parametrize("kind", [["usage"], {"a": 1}, 7, None])
+def test_a_kind_that_is_not_a_string_is_an_unknown_kind_not_a_crash(kind: object) -> None:
+    with pytest.raises(ValidationError, match="unknown kind/type"):
+        EVENT_IN_ADAPTER.validate_python({"account_id": "a", "kind": kind, "type": "active"})

@@ -1,0 +1,28 @@
+"""Schemathesis against the running ingest API: no 5xx, and every answer matches the OpenAPI
+document (status codes, bodies, content types)."""
+
+from __future__ import annotations
+
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+
+from tests.e2e.conftest import API_KEY, System
+
+FUZZ = settings(
+    max_examples=25, deadline=None, database=None, phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)  # fmt: skip
+
+
+def test_the_ingest_api_answers_every_request_as_documented(system: System) -> None:
+    schema = schemathesis.openapi.from_url(f"{system.ingest.base_url}/openapi.json")
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert {op.path for op in operations} >= {"/v1/events", "/v1/events/batch", "/v1/accounts"}
+    for operation in operations:
+
+        @FUZZ
+        @given(case=operation.as_strategy())
+        def fuzz(case: schemathesis.Case) -> None:
+            case.call_and_validate(headers={"Authorization": f"Bearer {API_KEY}"})
+
+        fuzz()
