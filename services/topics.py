@@ -62,9 +62,19 @@ class TopicNames:
         }[kind]
 
     @property
+    def input_kinds(self) -> dict[str, str]:
+        """Each scorer input topic and what it carries: usage, ticket, payment or account."""
+        return {
+            self.usage_events: "usage",
+            self.ticket_events: "ticket",
+            self.payment_events: "payment",
+            self.account_updates: "account",
+        }
+
+    @property
     def scorer_inputs(self) -> tuple[str, ...]:
         """The co-partitioned topics the scorer consumes."""
-        return (self.usage_events, self.ticket_events, self.payment_events, self.account_updates)
+        return tuple(self.input_kinds)
 
 
 def topic_names(settings: Settings) -> TopicNames:

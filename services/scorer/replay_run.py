@@ -188,12 +188,7 @@ def run_replay(
         )
     ensure_topics(settings, extra=[CHANGELOG, SHADOW_CHANGES])
     names = topic_names(settings)
-    topic_kinds = {
-        names.usage_events: "usage",
-        names.ticket_events: "ticket",
-        names.payment_events: "payment",
-        names.account_updates: "account",
-    }
+    topic_kinds = names.input_kinds
     with Progress(console=console, transient=False) as progress:
         reading = progress.add_task("reading input topics", total=None)
 

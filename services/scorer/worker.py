@@ -40,12 +40,7 @@ class ScorerWorker:
     def __init__(self, settings: Settings, model: HealthModel) -> None:
         self.settings, self.model = settings, model
         names = topic_names(settings)
-        self.topic_kinds = {
-            names.usage_events: "usage",
-            names.ticket_events: "ticket",
-            names.payment_events: "payment",
-            names.account_updates: "account",
-        }
+        self.topic_kinds = names.input_kinds
         self.changes_topic = names.health_changes
         self.snapshots_topic = names.health_snapshots
         self.dead_letters_topic = names.dead_letters
