@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
@@ -76,8 +75,7 @@ def scoped(scope: str) -> Any:
             raise forbidden(scope)
         return caller
 
-    checker: Callable[[Caller], Caller] = check
-    return Depends(checker)
+    return Depends(check)
 
 
 AlertsReader = Annotated[Caller, scoped("alerts:read")]

@@ -17,8 +17,9 @@ def default_partition(key: bytes, partitions: int) -> int:
 class BatchedSends:
     """Records queued into one batch per topic partition, sent and awaited together.
 
-    About a third of the cost of `producer.send` per record, which builds a future for each.
-    Keyed records go where the default partitioner would put them, unless a partition is given.
+    One future per batch instead of one per record (`producer.send`'s per-record futures showed
+    as about a tenth of the scorer's CPU in a profile). Keyed records go where the default
+    partitioner would put them, unless a partition is given.
     """
 
     def __init__(self, producer: AIOKafkaProducer) -> None:

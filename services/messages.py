@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from aiokafka import ConsumerRecord
+
 from schemas import DeadLetter
 
 Stage = Literal["decode", "validate", "late", "process"]
@@ -21,6 +23,11 @@ class RawMessage:
     offset: int
     key: bytes | None
     value: bytes | None
+
+    @classmethod
+    def of(cls, record: ConsumerRecord[bytes, bytes]) -> RawMessage:
+        """The message of a record consumed with aiokafka."""
+        return cls(record.topic, record.partition, record.offset, record.key, record.value)
 
 
 def dead_letter(

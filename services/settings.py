@@ -39,7 +39,8 @@ class Settings(BaseSettings):
     )
     broker_port: int = Field(9092, description="Port of the local broker (next free if taken).")
     database_url: str | None = Field(
-        None, description="SQLAlchemy URL of the alerts database (default: SQLite in data_dir)."
+        None,
+        description="SQLAlchemy URL of the database of API keys and alerts (default: SQLite).",
     )
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list, description="Bearer API keys with every scope, comma-separated."

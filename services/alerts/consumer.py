@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -94,7 +94,7 @@ class ChangeConsumer:
         try:
             while True:
                 batches = await consumer.getmany(timeout_ms=500, max_records=500)
-                records = [_raw(r) for part in batches.values() for r in part]
+                records = [RawMessage.of(r) for part in batches.values() for r in part]
                 if not records:
                     continue
                 raised, dead = await asyncio.to_thread(self._store, records)
@@ -115,7 +115,3 @@ class ChangeConsumer:
             return store_records(
                 session, records, self.topics.health_changes, utcnow(), first_delay
             )
-
-
-def _raw(record: ConsumerRecord[bytes, bytes]) -> RawMessage:
-    return RawMessage(record.topic, record.partition, record.offset, record.key, record.value)

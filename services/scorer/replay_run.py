@@ -64,9 +64,7 @@ async def read_topics(
         on_progress(0, total)
 
         def keep(records: list[ConsumerRecord[bytes, bytes]]) -> None:
-            messages.extend(
-                RawMessage(r.topic, r.partition, r.offset, r.key, r.value) for r in records
-            )
+            messages.extend(RawMessage.of(r) for r in records)
             on_progress(len(messages), max(total, len(messages)))
 
         ends = await read_to_end(reader, starts, keep)

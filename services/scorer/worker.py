@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 
 from schemas import RiskChange
@@ -98,7 +98,7 @@ class ScorerWorker:
             fetched = await consumer.getmany(
                 timeout_ms=wait_ms, max_records=self.settings.scorer_batch_size
             )
-            records = [_raw(r) for part in fetched.values() for r in part]
+            records = [RawMessage.of(r) for part in fetched.values() for r in part]
             if records:
                 async with self.lock:
                     await self._score(consumer, producer, records)
@@ -232,7 +232,3 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         await self.worker.assign({tp.partition for tp in assigned})
-
-
-def _raw(record: ConsumerRecord[bytes, bytes]) -> RawMessage:
-    return RawMessage(record.topic, record.partition, record.offset, record.key, record.value)
