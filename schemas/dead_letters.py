@@ -13,13 +13,16 @@ class DeadLetter(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    source_topic: str
-    partition: int
-    offset: int
+    source_topic: str = Field(
+        description="The topic it was read from; for input ingest took but could not attribute "
+        "to an account, the endpoint, e.g. `POST /v1/batch`."
+    )
+    partition: int | None = Field(description="None when it was not read from a topic.")
+    offset: int | None = Field(description="None when it was not read from a topic.")
     key: str | None = Field(description="The original key (UTF-8, replaced where invalid).")
     value_base64: str = Field(description="The original value bytes, base64-encoded.")
     error: str = Field(description="Why it failed, naming the field where there is one.")
-    stage: Literal["decode", "validate", "late", "process"]
+    stage: Literal["decode", "validate", "late", "process", "attribute"]
     service: str
     failed_at: AwareDatetime
     schema_version: Literal[1] = 1

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import String, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from services.sql import Base, init_db, make_engine, session_factory
+from services.sql import Base, Database
 
 SCOPES = {
     "events:usage": "send usage events",
@@ -106,12 +106,10 @@ def revoke_key(session: Session, key_id: str, now: datetime) -> ApiKeyRow | None
 
 
 class KeyStore:
-    """Looks up callers by secret in the database, with a short cache; the engine is made on
-    first use."""
+    """Looks up callers by secret in the database, with a short cache."""
 
-    def __init__(self, database_url: str, sessions: sessionmaker[Session] | None = None) -> None:
-        self.database_url = database_url
-        self._sessions = sessions
+    def __init__(self, database: Database) -> None:
+        self.database = database
         self._cache: dict[str, tuple[float, Caller | str]] = {}
 
     def find(self, secret: str) -> Caller | str:
@@ -120,7 +118,7 @@ class KeyStore:
         hit = self._cache.get(digest)
         if hit is not None and time.monotonic() - hit[0] < CACHE_S:
             return hit[1]
-        with self.sessions()() as session:
+        with self.database.sessions()() as session:
             row = session.scalar(select(ApiKeyRow).where(ApiKeyRow.secret_hash == digest))
         if row is None:
             return "unknown"  # not cached: random secrets must not fill the cache
@@ -129,11 +127,3 @@ class KeyStore:
         )
         self._cache[digest] = (time.monotonic(), found)
         return found
-
-    def sessions(self) -> sessionmaker[Session]:
-        """The session factory, creating the engine and missing tables on first use."""
-        if self._sessions is None:
-            engine = make_engine(self.database_url)
-            init_db(engine)
-            self._sessions = session_factory(engine)
-        return self._sessions

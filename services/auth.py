@@ -29,22 +29,28 @@ def require_api_key(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
     """The caller; 401 when the key is missing, unknown or revoked, 429 over its rate limit."""
-    challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, "missing API key: send Authorization: Bearer <key>",
-            headers=challenge,
+            headers=CHALLENGE,
         )  # fmt: skip
-    given = credentials.credentials
+    return caller_for(request, credentials.credentials)
+
+
+CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
+def caller_for(request: Request, secret: str) -> Caller:
+    """The caller holding `secret`; 401 when it is unknown or revoked, 429 over its rate limit."""
     configured = settings_of(request).api_key_values()
-    if any(hmac.compare_digest(given.encode(), k.encode()) for k in configured):
+    if any(hmac.compare_digest(secret.encode(), k.encode()) for k in configured):
         # a key from HEALTHMON_API_KEYS: every scope
-        found: Caller | str = Caller("configured-" + hash_secret(given)[:12], frozenset({"*"}))
+        found: Caller | str = Caller("configured-" + hash_secret(secret)[:12], frozenset({"*"}))
     else:
         keys: KeyStore = request.app.state.keys
-        found = keys.find(given)
+        found = keys.find(secret)
     if isinstance(found, str):
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"{found} API key", headers=challenge)
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"{found} API key", headers=CHALLENGE)
     limiter: RateLimiter = request.app.state.limiter
     if wait := limiter.take(found.key_id):
         raise HTTPException(

@@ -118,11 +118,12 @@ def keys_create(
     ],
 ) -> None:
     """Create a key and print its secret (shown only this once)."""
-    from services.api_keys import KeyStore, ScopeError, create_key
+    from services.api_keys import ScopeError, create_key
+    from services.sql import Database
 
     settings = load_settings()
     try:
-        with KeyStore(settings.sqlalchemy_url).sessions().begin() as session:
+        with Database(settings.sqlalchemy_url).sessions().begin() as session:
             row, secret = create_key(session, name, scope, datetime.now(UTC))
     except ScopeError as exc:
         raise typer.BadParameter(str(exc), param_hint="--scope") from exc
@@ -136,9 +137,10 @@ def keys_list() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from services.api_keys import KeyStore, list_keys
+    from services.api_keys import list_keys
+    from services.sql import Database
 
-    with KeyStore(load_settings().sqlalchemy_url).sessions()() as session:
+    with Database(load_settings().sqlalchemy_url).sessions()() as session:
         rows = list_keys(session)
     table = Table("id", "name", "scopes", "created", "revoked")
     for row in rows:
@@ -153,9 +155,10 @@ def keys_list() -> None:
 @keys_cli.command("revoke")
 def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (key_...).")]) -> None:
     """Revoke a key; requests with it get 401 within a few seconds."""
-    from services.api_keys import KeyStore, revoke_key
+    from services.api_keys import revoke_key
+    from services.sql import Database
 
-    with KeyStore(load_settings().sqlalchemy_url).sessions().begin() as session:
+    with Database(load_settings().sqlalchemy_url).sessions().begin() as session:
         row = revoke_key(session, key_id, datetime.now(UTC))
     if row is None:
         typer.echo(f"error: no key {key_id}", err=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -111,3 +112,27 @@ def install_common(app: FastAPI, max_body_bytes: int) -> None:
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = field_errors(exc.errors(), exc.body, root="body")
         return error_response(422, [e.model_dump() for e in errors])
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, gunzipped when sent with `Content-Encoding: gzip` (413 past `limit`
+    bytes once unpacked, 400 when it is not gzip)."""
+    body = await request.body()
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding in ("identity", ""):
+        return body
+    if encoding != "gzip":
+        raise HTTPException(
+            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+            f"Content-Encoding {encoding!r} is not supported (send gzip or none)",
+        )
+    unpacker = zlib.decompressobj(wbits=31)
+    try:
+        unpacked = unpacker.decompress(body, limit + 1)
+    except zlib.error as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"body is not valid gzip: {exc}") from exc
+    if len(unpacked) > limit:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE, f"request body larger than {limit} bytes unpacked"
+        )
+    return unpacked

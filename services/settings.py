@@ -53,6 +53,27 @@ class Settings(BaseSettings):
     rate_limit_burst: float = Field(
         1000.0, ge=1, description="Requests an API key may make at once before the rate applies."
     )
+    segment_account_property: str = Field(
+        "account_id",
+        description="Segment property (track, page) or trait (identify) naming the account when "
+        "a call has no context.groupId.",
+    )
+    stripe_webhook_secrets: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Stripe webhook signing secrets (whsec_...), comma-separated; several during "
+        "a rotation.",
+    )
+    stripe_account_metadata_key: str = Field(
+        "account_id",
+        description="Metadata key on Stripe customers and subscriptions holding the account id.",
+    )
+    zendesk_webhook_secrets: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Zendesk webhook signing secrets, comma-separated; several during a rotation.",
+    )
+    webhook_signature_tolerance_s: float = Field(
+        300.0, gt=0, description="Largest age of a signed Stripe or Zendesk webhook request."
+    )
     ingest_host: str = Field("127.0.0.1", description="Address the ingest API binds.")
     ingest_port: int = Field(8000, description="Port of the ingest API.")
     alerts_host: str = Field("127.0.0.1", description="Address the alerts API binds.")
@@ -87,7 +108,13 @@ class Settings(BaseSettings):
     delivery_poll_s: float = Field(0.5, gt=0, description="How often the outbox is polled.")
     log_level: str = Field("info", description="Log level of every service.")
 
-    @field_validator("api_keys", "webhook_retry_schedule", mode="before")
+    @field_validator(
+        "api_keys",
+        "stripe_webhook_secrets",
+        "zendesk_webhook_secrets",
+        "webhook_retry_schedule",
+        mode="before",
+    )
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
@@ -114,3 +141,10 @@ class Settings(BaseSettings):
     def api_key_values(self) -> frozenset[str]:
         """The configured keys as plain strings, for comparison."""
         return frozenset(k.get_secret_value() for k in self.api_keys)
+
+    def secrets_of(self, provider: Literal["stripe", "zendesk"]) -> list[str]:
+        """A webhook provider's signing secrets as plain strings."""
+        given = (
+            self.stripe_webhook_secrets if provider == "stripe" else self.zendesk_webhook_secrets
+        )
+        return [s.get_secret_value() for s in given]

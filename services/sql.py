@@ -61,6 +61,7 @@ def make_engine(url: str) -> Engine:
 
 def init_db(engine: Engine) -> None:
     """Create every missing table of every service (one schema per deployment)."""
+    import services.account_mappings
     import services.alerts.tables
     import services.api_keys  # noqa: F401
 
@@ -70,3 +71,19 @@ def init_db(engine: Engine) -> None:
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded objects usable after commit."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+class Database:
+    """A database URL whose engine and missing tables are made on first use."""
+
+    def __init__(self, url: str, sessions: sessionmaker[Session] | None = None) -> None:
+        self.url = url
+        self._sessions = sessions
+
+    def sessions(self) -> sessionmaker[Session]:
+        """The session factory, creating the engine and missing tables on first use."""
+        if self._sessions is None:
+            engine = make_engine(self.url)
+            init_db(engine)
+            self._sessions = session_factory(engine)
+        return self._sessions

@@ -18,7 +18,7 @@ from services.api_keys import KeyStore
 from services.http import install_common, ops_router
 from services.rate_limit import RateLimiter
 from services.settings import Settings
-from services.sql import init_db, make_engine, session_factory
+from services.sql import Database, init_db, make_engine, session_factory
 
 
 def create_app(settings: Settings, background: bool = True) -> FastAPI:
@@ -56,7 +56,7 @@ def create_app(settings: Settings, background: bool = True) -> FastAPI:
     app.state.settings = settings
     app.state.sessions = sessions
     app.state.limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
-    app.state.keys = KeyStore(settings.sqlalchemy_url, sessions)
+    app.state.keys = KeyStore(Database(settings.sqlalchemy_url, sessions))
     app.state.consumer = None
     install_common(app, settings.max_body_bytes)
 

@@ -7,13 +7,15 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 
+from services.account_mappings import MappingStore
 from services.api_keys import KeyStore
 from services.http import install_common, ops_router
 from services.ingest.metrics import IN_FLIGHT, REASONS, REJECTED_REQUESTS
 from services.ingest.producer import KafkaSink, RecordSink
-from services.ingest.routes import accounts, events
+from services.ingest.routes import accounts, events, mappings, segment, webhooks
 from services.rate_limit import RateLimiter
 from services.settings import Settings
+from services.sql import Database
 from services.topics import topic_names
 
 
@@ -43,7 +45,10 @@ def create_app(settings: Settings, sink: RecordSink | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.topics = topic_names(settings)
     app.state.limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
-    app.state.keys = KeyStore(settings.sqlalchemy_url)
+    database = Database(settings.sqlalchemy_url)
+    app.state.database = database
+    app.state.keys = KeyStore(database)
+    app.state.mappings = MappingStore(database)
     install_common(app, settings.max_body_bytes)
 
     @app.middleware("http")
@@ -61,4 +66,7 @@ def create_app(settings: Settings, sink: RecordSink | None = None) -> FastAPI:
     app.include_router(ops_router(ready))
     app.include_router(events.router)
     app.include_router(accounts.router)
+    app.include_router(mappings.router)
+    app.include_router(segment.router)
+    app.include_router(webhooks.router)
     return app

@@ -29,6 +29,11 @@ def count_event(source: str, kind: str, reason: str | None = None, count: int = 
     EVENTS.labels(source, kind, outcome, reason or "none").inc(count)
 
 
+def count_ignored(source: str) -> None:
+    """Count a well-formed message that changes nothing (e.g. a webhook type health ignores)."""
+    EVENTS.labels(source, "none", "ignored", "none").inc()
+
+
 PRODUCE_SECONDS = Histogram(
     "healthmon_ingest_produce_seconds", "Time until Kafka acknowledged a request's records",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),

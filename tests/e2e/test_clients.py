@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 from healthmon_client import EventProducer, HealthmonClient, InvalidEvent, SendFailed
-from services.api_keys import KeyStore, create_key
+from services.api_keys import create_key
+from services.sql import Database
 from tests.e2e.conftest import API_KEY, System
 from tests.support.waiting import eventually
 
@@ -57,7 +58,7 @@ def test_the_http_client_sends_events_batches_and_traits(system: System) -> None
 
 
 def test_the_http_client_reports_what_the_api_refused(system: System) -> None:
-    with KeyStore(system.settings.sqlalchemy_url).sessions().begin() as session:
+    with Database(system.settings.sqlalchemy_url).sessions().begin() as session:
         _, usage_only = create_key(session, "product", ["events:usage"], datetime.now(UTC))
     ticket = {"account_id": "umbrella", "kind": "ticket", "type": "ticket_opened",
               "properties": {"ticket_id": "t1", "priority": "high"}}  # fmt: skip

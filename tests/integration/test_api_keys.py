@@ -18,6 +18,7 @@ from services.api_keys import ApiKeyRow, Caller, KeyStore, create_key, list_keys
 from services.ingest.app import create_app
 from services.ingest.producer import Record
 from services.settings import Settings
+from services.sql import Database
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 USAGE = {"account_id": "a1", "kind": "usage", "type": "active", "properties": {"user_id": "u"}}
@@ -48,13 +49,13 @@ def test_keys_are_stored_hashed_listed_without_secrets_and_revoked(
     with sessions() as session:
         stored = session.scalars(select(ApiKeyRow)).one()
         assert stored.secret_hash != secret and secret not in repr(list_keys(session))
-    store = KeyStore(url_of(engine), sessions)
+    store = KeyStore(Database(url_of(engine), sessions))
     assert store.find(secret) == Caller(row.id, frozenset({"events:payment"}))
     assert store.find("hm_not-a-key") == "unknown"
     with sessions.begin() as session:
         assert revoke_key(session, row.id, NOW) is not None
         assert revoke_key(session, "key_missing", NOW) is None
-    assert KeyStore(url_of(engine), sessions).find(secret) == "revoked"
+    assert KeyStore(Database(url_of(engine), sessions)).find(secret) == "revoked"
 
 
 def test_ingest_answers_401_403_and_per_item_results_by_key_and_scope(
@@ -112,5 +113,5 @@ def test_the_keys_command_shows_a_secret_once_and_manages_keys(tmp_path: Path) -
     assert keys("revoke", "key_nope").returncode == 2
     bad = keys("create", "x", "--scope", "events:everything")
     assert bad.returncode == 2 and "unknown scope" in bad.stderr
-    store = KeyStore(Settings(data_dir=tmp_path).sqlalchemy_url)
+    store = KeyStore(Database(Settings(data_dir=tmp_path).sqlalchemy_url))
     assert store.find(fields["secret"]) == "revoked"

@@ -1,0 +1,404 @@
+"""Throughput of one ingest process, against bare Kafka producers sending the same events.
+
+What it does, on a local Kafka-protocol broker (``services.broker``) on 127.0.0.1:
+
+1. Takes ``--events`` valid events from the shared workload (``bench/workload.py``), as a client
+   would send them (no ``received_at``), pre-encoded: batch bodies of ``--batch`` (500) events,
+   and single-event bodies. Per run, fresh topics.
+2. **bare producers**: each library sends the same events, already in their final topic form, to
+   the input topics keyed by account_id, acks=all, and waits for every acknowledgement:
+   aiokafka (what ingest uses), kafka-python, and confluent-kafka when installed
+   (``pip install -e '.[bench]'``).
+3. **ingest, batch endpoint**: one ``healthmon ingest`` process; ``--concurrency`` (4) clients post
+   the batch bodies to ``POST /v1/events/batch`` until every event is accepted (each answer is
+   checked: every item accepted). Rate = events / wall time of the posting.
+4. **ingest, single endpoint**: ``--single`` (5,000) events posted one per request to
+   ``POST /v1/events`` by ``--single-concurrency`` (16) clients; rate and p50/p99 latency.
+5. **ingest without Kafka**: the same two loads against an ingest app whose record sink discards
+   records (``--serve-discard``, run in its own process): the ceiling of the HTTP, validation and
+   encoding path, so the share of time Kafka takes is visible.
+
+Each run prints the rates (events/s) and ``ratio`` = ingest / bare aiokafka producer; the last block
+prints the median over the runs. The load generator runs on the same machine and takes CPU from
+ingest and the broker, so the rates are lower bounds; compare ratios across machines.
+
+Usage: ``python bench/ingest.py [--events N] [--runs R] [--engine noida|tansu]`` (``--help``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import httpx
+import orjson
+from aiokafka import AIOKafkaProducer
+from kafka import KafkaProducer
+from workload import BenchError, Record, generate
+
+from services.broker import ENGINES, Broker, Engine, start_broker
+from services.ingest.producer import Record as SinkRecord
+from services.ports import free_port
+from services.settings import Settings
+from services.topics import ensure_topics, topic_names
+
+HOST = "127.0.0.1"
+KEY = "bench-key"
+STARTUP_TIMEOUT_S = 60.0
+ACCOUNTS = 5_000
+
+
+# --------------------------------------------------------------------------- workload
+
+
+@dataclass(frozen=True)
+class Bodies:
+    """What the clients send: batch request bodies and single-event bodies."""
+
+    batches: list[tuple[int, bytes]]
+    singles: list[bytes]
+
+
+def client_event(record: Record) -> dict[str, Any]:
+    """The event as a client sends it: ingest sets received_at."""
+    event = orjson.loads(record.value)
+    del event["received_at"]
+    return cast(dict[str, Any], event)
+
+
+def bodies(records: Sequence[Record], batch: int, singles: int) -> Bodies:
+    """Pre-encoded request bodies; event ids stay unique across the two loads."""
+    events = [client_event(r) for r in records]
+    batches = [
+        (len(chunk), orjson.dumps({"events": chunk}))
+        for chunk in (events[i : i + batch] for i in range(0, len(events), batch))
+    ]
+    return Bodies(batches, [orjson.dumps(e) for e in events[:singles]])
+
+
+# --------------------------------------------------------------------------- bare producers
+
+
+async def _aiokafka(bootstrap: str, records: list[tuple[str, bytes, bytes]]) -> None:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", linger_ms=2, max_batch_size=256 * 1024
+    )
+    await producer.start()
+    try:
+        futures = [await producer.send(t, v, key=k) for t, k, v in records]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+def bare_aiokafka(bootstrap: str, records: list[tuple[str, bytes, bytes]]) -> None:
+    asyncio.run(_aiokafka(bootstrap, records))
+
+
+def bare_kafka_python(bootstrap: str, records: list[tuple[str, bytes, bytes]]) -> None:
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", linger_ms=2, batch_size=256 * 1024
+    )
+    try:
+        futures = [producer.send(t, v, key=k) for t, k, v in records]
+        producer.flush()
+        for future in futures:
+            future.get(timeout=30)
+    finally:
+        producer.close()
+
+
+def bare_confluent(bootstrap: str, records: list[tuple[str, bytes, bytes]]) -> None:
+    from confluent_kafka import Producer
+
+    producer = Producer(
+        {"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 2, "enable.idempotence": False}
+    )
+    failed: list[Any] = []
+
+    def report(error: Any, _message: Any) -> None:
+        if error is not None:
+            failed.append(error)
+
+    for t, k, v in records:
+        while True:
+            try:
+                producer.produce(t, v, k, on_delivery=report)
+                break
+            except BufferError:
+                producer.poll(0.01)
+        producer.poll(0)
+    if producer.flush(60) or failed:
+        raise BenchError(f"confluent-kafka: {len(failed)} failed sends, e.g. {failed[:1]}")
+
+
+def producers() -> dict[str, Callable[[str, list[tuple[str, bytes, bytes]]], None]]:
+    found = {"aiokafka": bare_aiokafka, "kafka-python": bare_kafka_python}
+    try:
+        import confluent_kafka  # noqa: F401
+    except ImportError:
+        print("  (confluent-kafka not installed: pip install -e '.[bench]' to measure it)")
+    else:
+        found["confluent-kafka"] = bare_confluent
+    return found
+
+
+def bare(
+    name: str,
+    send: Callable[[str, list[tuple[str, bytes, bytes]]], None],
+    bootstrap: str,
+    settings: Settings,
+    records: list[Record],
+) -> float:
+    """Events/s of one bare producer over the events in their topic form."""
+    names = topic_names(settings)
+    messages = [(names.for_kind(r.kind), r.key, r.value) for r in records]
+    started = time.perf_counter()
+    send(bootstrap, messages)
+    rate = len(messages) / (time.perf_counter() - started)
+    print(f"  bare {name:<16} {rate:>10,.0f} events/s")
+    return rate
+
+
+# --------------------------------------------------------------------------- ingest
+
+
+class DiscardSink:
+    """A record sink that accepts everything at once and keeps nothing."""
+
+    async def send_all(self, records: Sequence[SinkRecord]) -> None:
+        return None
+
+    async def problem(self) -> str | None:
+        return None
+
+
+def serve_discard(port: int) -> None:
+    """Run ingest with the discarding sink (a child process of the bench)."""
+    import uvicorn
+
+    from services.ingest.app import create_app
+
+    settings = Settings()
+    app = create_app(settings, sink=DiscardSink())
+    uvicorn.run(app, host=HOST, port=port, log_level="warning", access_log=False)
+
+
+@contextlib.contextmanager
+def ingest_process(settings: Settings, workdir: Path, discard: bool) -> Any:
+    """An ingest process on a free port; yields its base URL."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEALTHMON_")} | {
+        "HEALTHMON_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+        "HEALTHMON_TOPIC_PREFIX": settings.topic_prefix,
+        "HEALTHMON_DATA_DIR": str(workdir),
+        "HEALTHMON_API_KEYS": KEY,
+        "HEALTHMON_RATE_LIMIT_PER_S": "0",
+        "HEALTHMON_MAX_BODY_BYTES": str(8 * 1024 * 1024),
+        "HEALTHMON_LOG_LEVEL": "warning",
+    }
+    command = (
+        [sys.executable, __file__, "--serve-discard", str(port)]
+        if discard
+        else [sys.executable, "-m", "services.cli", "ingest", "--port", str(port)]
+    )
+    log = (workdir / f"ingest-{'discard' if discard else 'kafka'}.log").open("wb")
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://{HOST}:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while True:
+            if process.poll() is not None:
+                raise BenchError(f"ingest exited with {process.returncode}; see {log.name}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise BenchError(f"ingest not ready within {STARTUP_TIMEOUT_S:.0f} s")
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+async def _post_all(
+    url: str, path: str, items: list[tuple[int, bytes]], concurrency: int
+) -> tuple[float, list[float]]:
+    """Post every body with `concurrency` clients; wall seconds and per-request latencies."""
+    queue = list(reversed(items))
+    latencies: list[float] = []
+    headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        while queue:
+            expected, body = queue.pop()
+            sent = time.perf_counter()
+            response = await client.post(path, content=body, headers=headers)
+            latencies.append(time.perf_counter() - sent)
+            if response.status_code not in (200, 202):
+                raise BenchError(f"{path} answered {response.status_code}: {response.text[:300]}")
+            if path.endswith("batch") and response.json()["accepted"] != expected:
+                raise BenchError(f"{path}: not every event accepted: {response.text[:300]}")
+
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+        return time.perf_counter() - started, latencies
+
+
+@dataclass(frozen=True)
+class IngestRate:
+    batch: float
+    single: float
+    p50_ms: float
+    p99_ms: float
+
+
+def measure_ingest(url: str, load: Bodies, args: argparse.Namespace, label: str) -> IngestRate:
+    events = sum(n for n, _ in load.batches)
+    batch_s, _ = asyncio.run(_post_all(url, "/v1/events/batch", load.batches, args.concurrency))
+    singles = [(1, body) for body in load.singles]
+    single_s, latencies = asyncio.run(
+        _post_all(url, "/v1/events", singles, args.single_concurrency)
+    )
+    latencies.sort()
+    result = IngestRate(
+        batch=events / batch_s,
+        single=len(singles) / single_s,
+        p50_ms=1000 * latencies[len(latencies) // 2],
+        p99_ms=1000 * latencies[int(len(latencies) * 0.99)],
+    )
+    print(
+        f"  {label:<21} batch {result.batch:>8,.0f} events/s   single {result.single:>7,.0f}"
+        f" events/s  p50 {result.p50_ms:.1f} ms  p99 {result.p99_ms:.1f} ms"
+    )
+    return result
+
+
+# --------------------------------------------------------------------------- runs
+
+
+@dataclass(frozen=True)
+class RunResult:
+    bare: dict[str, float]
+    kafka: IngestRate
+    discard: IngestRate
+
+
+def run_once(
+    broker: Broker, records: list[Record], load: Bodies, index: int, args: argparse.Namespace
+) -> RunResult:
+    prefix = f"bench-{uuid.uuid4().hex[:8]}-r{index}-"
+    settings = Settings(
+        kafka_bootstrap_servers=broker.bootstrap, topic_prefix=prefix, topic_partitions=4
+    )
+    load_avg = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"\nrun {index}/{args.runs}  topics {prefix}*  (load average {load_avg})")
+    ensure_topics(settings)
+    rates = {
+        name: bare(name, send, broker.bootstrap, settings, records)
+        for name, send in producers().items()
+    }
+    workdir = Path(args.workdir) / f"run{index}"
+    workdir.mkdir(parents=True)
+    with ingest_process(settings, workdir, discard=False) as url:
+        kafka = measure_ingest(url, load, args, "ingest (aiokafka)")
+    with ingest_process(settings, workdir, discard=True) as url:
+        discard = measure_ingest(url, load, args, "ingest (no Kafka)")
+    print(f"  ratio batch / bare aiokafka  {kafka.batch / rates['aiokafka']:.3f}")
+    return RunResult(rates, kafka, discard)
+
+
+def report_summary(results: list[RunResult]) -> None:
+    def med(values: list[float]) -> float:
+        return statistics.median(values)
+
+    print(f"\nmedians over {len(results)} run(s)")
+    for name in results[0].bare:
+        print(f"  bare {name:<22} {med([r.bare[name] for r in results]):>10,.0f} events/s")
+    for label, pick in (("ingest", "kafka"), ("ingest without Kafka", "discard")):
+        rates: list[IngestRate] = [getattr(r, pick) for r in results]
+        print(
+            f"  {label + ' batch':<27} {med([r.batch for r in rates]):>10,.0f} events/s\n"
+            f"  {label + ' single':<27} {med([r.single for r in rates]):>10,.0f} events/s"
+            f"  p50 {med([r.p50_ms for r in rates]):.1f} ms  p99 {med([r.p99_ms for r in rates]):.1f}"
+            " ms"
+        )
+    ratio = med([r.kafka.batch / r.bare["aiokafka"] for r in results])
+    print(f"  ratio ingest batch / bare aiokafka  {ratio:.3f}")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--events", type=int, default=100_000, help="events per run")
+    parser.add_argument("--batch", type=int, default=500, help="events per batch request")
+    parser.add_argument("--single", type=int, default=5_000, help="events sent one by one")
+    parser.add_argument("--concurrency", type=int, default=4, help="batch clients")
+    parser.add_argument("--single-concurrency", type=int, default=16, help="single clients")
+    parser.add_argument("--runs", type=int, default=3, help="runs (fresh topics each)")
+    parser.add_argument("--engine", choices=ENGINES, default="tansu", help="local broker")
+    parser.add_argument("--workdir", default=None, help="keep logs here (default: temp)")
+    parser.add_argument("--serve-discard", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if min(args.events, args.batch, args.single, args.concurrency, args.runs) < 1:
+        parser.error("counts must be >= 1")
+    if args.single > args.events:
+        parser.error("--single must be at most --events")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.serve_discard:
+        serve_discard(args.serve_discard)
+        return 0
+    keep = args.workdir is not None
+    args.workdir = args.workdir or tempfile.mkdtemp(prefix="healthmon-bench-")
+    print(
+        f"ingest bench: {args.events:,} events in batches of {args.batch}, {args.single:,} single, "
+        f"{args.runs} run(s), {args.engine}, {os.cpu_count()} CPUs"
+    )
+    records = generate(args.events, ACCOUNTS).records
+    load = bodies(records, args.batch, args.single)
+    broker = start_broker(cast(Engine, args.engine), free_port(), Path(args.workdir) / "broker")
+    ok = False
+    try:
+        print(f"broker: {args.engine} at {broker.bootstrap}")
+        results = [run_once(broker, records, load, i, args) for i in range(1, args.runs + 1)]
+        report_summary(results)
+        ok = True
+    except BenchError as exc:
+        print(f"\nBENCH FAILED: {exc}", file=sys.stderr)
+    finally:
+        broker.stop()
+        if ok and not keep:
+            shutil.rmtree(args.workdir, ignore_errors=True)
+        else:
+            print(f"work directory (logs, broker data): {args.workdir}", file=sys.stderr)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(KeyboardInterrupt):
+        sys.exit(main())
+    sys.exit(130)

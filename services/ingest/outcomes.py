@@ -1,0 +1,78 @@
+"""What a message from an outside source (Segment, Stripe, Zendesk) becomes: healthmon events and
+account updates, links from the source's ids to accounts, or a rejection. Rejections are also
+written as dead letters: those sources ignore our answers, so the record of what was refused and
+why must live on our side."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from schemas import AccountUpdate, DeadLetter, Event
+from schemas.errors import FieldError, describe
+from services.codec import encode
+from services.ingest.producer import Record
+from services.topics import TopicNames
+
+
+@dataclass
+class Translated:
+    """What one message becomes."""
+
+    events: list[Event] = field(default_factory=list)
+    update: AccountUpdate | None = None
+    links: list[tuple[str, str]] = field(default_factory=list)
+    """(the source's id, account id) pairs the message reveals, to be remembered."""
+    ignored: str | None = None
+    """Why a well-formed message changes nothing (acknowledged and counted)."""
+
+    @property
+    def account_id(self) -> str | None:
+        """The account the message is about."""
+        if self.events:
+            return self.events[0].account_id
+        return None if self.update is None else self.update.account_id
+
+    @property
+    def event_id(self) -> str | None:
+        """The id of its first event."""
+        return self.events[0].event_id if self.events else None
+
+
+class Rejected(Exception):
+    """Input that cannot be used: `reason` is the metrics label (`invalid`, `no_account`,
+    `forbidden`), `errors` say which field and why."""
+
+    def __init__(self, reason: str, errors: list[FieldError]) -> None:
+        super().__init__(describe(errors))
+        self.reason, self.errors = reason, errors
+
+    @classmethod
+    def at(cls, loc: list[str | int], msg: str, reason: str = "invalid") -> Rejected:
+        """A rejection for one field."""
+        return cls(reason, [FieldError(loc=loc, msg=msg, type=reason)])
+
+
+def rejected_record(
+    topics: TopicNames,
+    endpoint: str,
+    key: str | None,
+    value: bytes,
+    errors: list[FieldError],
+    now: datetime,
+) -> Record:
+    """A dead-letter record of `value`, received on `endpoint`, with the fields at fault."""
+    stage = "attribute" if any(e.type == "no_account" for e in errors) else "validate"
+    letter = DeadLetter(
+        source_topic=endpoint,
+        partition=None,
+        offset=None,
+        key=key,
+        value_base64=base64.b64encode(value).decode(),
+        error=describe(errors),
+        stage=stage,
+        service="ingest",
+        failed_at=now,
+    )
+    return Record(topics.dead_letters, (key or "").encode(), encode(letter))

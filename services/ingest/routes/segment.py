@@ -1,0 +1,277 @@
+"""The Segment-compatible tracking API: POST /v1/batch, /v1/track, /v1/page, /v1/screen,
+/v1/identify, /v1/group, /v1/alias, so a backend using Segment's libraries only changes its host.
+
+The write key is an API key, sent as the Basic-auth user name (as Segment's libraries do), as a
+Bearer token, or as `writeKey` in the body. Bodies may be gzipped.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import orjson
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from pydantic import BaseModel, ValidationError
+
+from schemas.errors import FieldError, field_errors
+from services.account_mappings import MappingStore
+from services.api_keys import Caller
+from services.auth import CHALLENGE, caller_for, settings_of
+from services.codec import encode
+from services.http import read_body, require_json
+from services.ingest.deps import Sink, Topics
+from services.ingest.metrics import count_event, count_ignored
+from services.ingest.outcomes import Rejected, Translated, rejected_record
+from services.ingest.producer import Record
+from services.ingest.routes.events import produce
+from services.ingest.segment import (
+    SOURCE,
+    SegmentBatch,
+    SegmentMessage,
+    SegmentType,
+    translate,
+)
+from services.topics import TopicNames
+
+router = APIRouter(prefix="/v1", tags=["segment"], dependencies=[Depends(require_json)])
+BATCH_ENDPOINT = "POST /v1/batch"
+
+
+class SegmentItem(BaseModel):
+    """The outcome of one message of a batch."""
+
+    index: int
+    status: Literal["accepted", "rejected", "ignored"]
+    event_id: str | None = None
+    account_id: str | None = None
+    errors: list[FieldError] | None = None
+
+
+class SegmentResult(BaseModel):
+    """Segment's `{"success": true}`, with what became of each message."""
+
+    success: Literal[True] = True
+    accepted: int
+    rejected: int
+    ignored: int
+    results: list[SegmentItem]
+
+
+def write_key(request: Request, body: dict[str, Any]) -> str:
+    """The write key: Basic-auth user name, Bearer token or the body's writeKey."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            return base64.b64decode(value.strip(), validate=True).decode().partition(":")[0]
+        except (binascii.Error, UnicodeDecodeError) as exc:
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED, "malformed Basic credentials", headers=CHALLENGE
+            ) from exc
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    if isinstance(key := body.get("writeKey"), str) and key:
+        return key
+    raise HTTPException(
+        status.HTTP_401_UNAUTHORIZED,
+        "missing write key: send it as the Basic-auth user name (as Segment's libraries do)",
+        headers=CHALLENGE,
+    )
+
+
+async def json_body(request: Request) -> dict[str, Any]:
+    """The (possibly gzipped) JSON object body; 400 when it is not one."""
+    raw = await read_body(request, settings_of(request).max_body_bytes)
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"body is not valid JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "body must be a JSON object")
+    return body
+
+
+class Translator:
+    """Turns messages into records for one request, learning user-account links as it goes."""
+
+    def __init__(self, request: Request, topics: TopicNames, caller: Caller) -> None:
+        self.mappings: MappingStore = request.app.state.mappings
+        self.settings = settings_of(request)
+        self.topics, self.caller = topics, caller
+        self.now = datetime.now(UTC)
+
+    def account_of_user(self, user_id: str) -> str | None:
+        return self.mappings.account_of(SOURCE, user_id)
+
+    def records(
+        self, raw: Any, type_: SegmentType | None = None, sent_at: datetime | None = None
+    ) -> tuple[Translated, list[Record]]:
+        """The message's records; Rejected when it is invalid, unattributable or forbidden."""
+        translated = translate(
+            raw,
+            received_at=self.now,
+            account_property=self.settings.segment_account_property,
+            account_of_user=self.account_of_user,
+            type_=type_,
+            sent_at=sent_at,
+        )
+        needed = "accounts:write" if translated.update is not None else "events:usage"
+        if translated.ignored is None and not self.caller.allows(needed):
+            denied = f"this API key lacks the scope {needed!r}"
+            raise Rejected("forbidden", [FieldError(loc=["type"], msg=denied, type="forbidden")])
+        for user, account in translated.links:
+            self.mappings.learn(SOURCE, user, account, self.now)
+        records = [
+            Record(self.topics.for_kind(e.kind), e.account_id.encode(), encode(e))
+            for e in translated.events
+        ]
+        if translated.update is not None:
+            update = translated.update
+            records.append(
+                Record(self.topics.account_updates, update.account_id.encode(), encode(update))
+            )
+        return translated, records
+
+
+def accepted_item(index: int, translated: Translated) -> SegmentItem:
+    return SegmentItem(
+        index=index,
+        status="accepted",
+        event_id=translated.event_id,
+        account_id=translated.account_id,
+    )
+
+
+def _kind(translated: Translated) -> str:
+    return "account" if translated.update is not None else "usage"
+
+
+@router.post(
+    "/batch",
+    summary="Segment batch: track, page, screen, identify, group and alias calls",
+    response_model_exclude_none=True,
+    responses={400: {}, 401: {}, 413: {}, 415: {}, 422: {}, 429: {}, 503: {}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": SegmentBatch.model_json_schema(by_alias=True)}
+            },
+        }
+    },
+)
+async def post_batch(request: Request, sink: Sink, topics: Topics) -> SegmentResult:
+    """Each message is handled on its own: the valid ones are accepted even when others are not,
+    and every refused one is also written to dead-letters (Segment's libraries ignore answers)."""
+    body = await json_body(request)
+    caller = caller_for(request, write_key(request, body))
+    try:
+        batch = SegmentBatch.model_validate(body)
+    except ValidationError as exc:
+        raise HTTPException(422, [e.model_dump() for e in field_errors(exc.errors())]) from exc
+    translator = Translator(request, topics, caller)
+    results: list[SegmentItem] = []
+    records: list[Record] = []
+    accepted: Counter[str] = Counter()
+    for index, item in enumerate(batch.batch):
+        if batch.context and isinstance(item, dict):
+            item = {**item, "context": {**batch.context, **(item.get("context") or {})}}
+        try:
+            translated, made = translator.records(item, sent_at=batch.sent_at)
+        except Rejected as rejected:
+            results.append(SegmentItem(index=index, status="rejected", errors=rejected.errors))
+            key = item.get("messageId") if isinstance(item.get("messageId"), str) else None
+            records.append(
+                rejected_record(
+                    topics, BATCH_ENDPOINT, key, orjson.dumps(item), rejected.errors, translator.now
+                )
+            )
+            count_event(SOURCE, "usage", rejected.reason)
+            continue
+        if translated.ignored:
+            results.append(SegmentItem(index=index, status="ignored"))
+            count_ignored(SOURCE)
+            continue
+        records.extend(made)
+        accepted[_kind(translated)] += 1
+        first = translated.events[0] if translated.events else None
+        results.append(
+            SegmentItem(
+                index=index,
+                status="accepted",
+                event_id=first.event_id if first else None,
+                account_id=first.account_id
+                if first
+                else translated.update and translated.update.account_id,
+            )
+        )
+    if records:
+        await produce(sink, records)
+    for kind, count in accepted.items():
+        count_event(SOURCE, kind, count=count)
+    counts = Counter(r.status for r in results)
+    return SegmentResult(
+        accepted=counts["accepted"],
+        rejected=counts["rejected"],
+        ignored=counts["ignored"],
+        results=results,
+    )
+
+
+def _single(type_: SegmentType) -> Any:
+    async def post_one(request: Request, sink: Sink, topics: Topics) -> SegmentResult:
+        body = await json_body(request)
+        caller = caller_for(request, write_key(request, body))
+        translator = Translator(request, topics, caller)
+        try:
+            translated, records = translator.records(body, type_)
+        except Rejected as rejected:
+            count_event(SOURCE, "usage", rejected.reason)
+            code = 403 if rejected.reason == "forbidden" else 422
+            raise HTTPException(code, [e.model_dump() for e in rejected.errors]) from rejected
+        if translated.ignored:
+            count_ignored(SOURCE)
+            item = SegmentItem(index=0, status="ignored")
+        else:
+            await produce(sink, records)
+            count_event(SOURCE, _kind(translated))
+            first = translated.events[0] if translated.events else None
+            item = SegmentItem(
+                index=0,
+                status="accepted",
+                event_id=first.event_id if first else None,
+                account_id=first.account_id
+                if first
+                else translated.update and translated.update.account_id,
+            )
+        return SegmentResult(
+            accepted=int(item.status == "accepted"),
+            rejected=0,
+            ignored=int(item.status == "ignored"),
+            results=[item],
+        )
+
+    return post_one
+
+
+for _type in ("track", "page", "screen", "identify", "group", "alias"):
+    router.add_api_route(
+        f"/{_type}",
+        _single(_type),
+        methods=["POST"],
+        summary=f"Segment {_type} call",
+        response_model=SegmentResult,
+        response_model_exclude_none=True,
+        responses={400: {}, 401: {}, 403: {}, 413: {}, 415: {}, 422: {}, 429: {}, 503: {}},
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": SegmentMessage.model_json_schema(by_alias=True)}
+                },
+            }
+        },
+    )

@@ -1,0 +1,163 @@
+"""POST /v1/webhooks/stripe and /v1/webhooks/zendesk: provider webhooks, verified by signature.
+
+A request with a valid signature is always acknowledged with 200 once its outcome is durable:
+its events on Kafka, or, when it cannot be used (malformed, or no account known for it), a dead
+letter saying why. Providers retry anything else, which would only repeat the failure.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import orjson
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from pydantic import BaseModel
+
+from schemas.errors import FieldError
+from services.account_mappings import MappingStore
+from services.auth import settings_of
+from services.codec import encode
+from services.http import require_json
+from services.ingest import stripe, zendesk
+from services.ingest.deps import Sink, Topics
+from services.ingest.metrics import count_event, count_ignored
+from services.ingest.outcomes import Rejected, Translated, rejected_record
+from services.ingest.producer import Record
+from services.ingest.routes.events import produce
+from services.ingest.signatures import stripe_problem, zendesk_problem
+
+router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"], dependencies=[Depends(require_json)])
+
+
+class WebhookResult(BaseModel):
+    """What became of the provider's event."""
+
+    status: Literal["accepted", "ignored", "rejected"]
+    event_ids: list[str] = []
+    account_id: str | None = None
+    reason: str | None = None
+    errors: list[FieldError] | None = None
+
+
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Missing or wrong signature, or a body that is not JSON"},
+    404: {"description": "This provider's webhooks are not enabled (no signing secret set)"},
+    413: {},
+    415: {},
+    503: {},
+}
+
+
+def _secrets(request: Request, provider: Literal["stripe", "zendesk"]) -> list[str]:
+    secrets = settings_of(request).secrets_of(provider)
+    if not secrets:
+        setting = f"HEALTHMON_{provider.upper()}_WEBHOOK_SECRETS"
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, f"{provider} webhooks are not enabled: set {setting}"
+        )
+    return secrets
+
+
+def _json(raw: bytes) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"body is not valid JSON: {exc}") from exc
+
+
+async def _deliver(
+    request: Request,
+    sink: Sink,
+    topics: Topics,
+    source: str,
+    raw: bytes,
+    translate: Callable[[Callable[[str], str | None], datetime], Translated],
+) -> WebhookResult:
+    """Translate, remember the links it reveals, and produce its events or its dead letter."""
+    mappings: MappingStore = request.app.state.mappings
+    now = datetime.now(UTC)
+    try:
+        translated = translate(lambda i: mappings.account_of(source, i), now)
+    except Rejected as rejected:
+        endpoint = f"POST /v1/webhooks/{source}"
+        await produce(sink, [rejected_record(topics, endpoint, None, raw, rejected.errors, now)])
+        count_event(source, "webhook", rejected.reason)
+        return WebhookResult(status="rejected", reason=rejected.reason, errors=rejected.errors)
+    for external_id, account in translated.links:
+        mappings.learn(source, external_id, account, now)
+    if translated.ignored is not None:
+        count_ignored(source)
+        return WebhookResult(status="ignored", reason=translated.ignored)
+    records = [
+        Record(topics.for_kind(e.kind), e.account_id.encode(), encode(e)) for e in translated.events
+    ]
+    await produce(sink, records)
+    for event in translated.events:
+        count_event(source, event.kind)
+    return WebhookResult(
+        status="accepted",
+        event_ids=[e.event_id for e in translated.events],
+        account_id=translated.account_id,
+    )
+
+
+@router.post("/stripe", summary="Stripe webhook events", responses=RESPONSES)
+async def stripe_webhook(request: Request, sink: Sink, topics: Topics) -> WebhookResult:
+    """Verifies `Stripe-Signature` against every configured secret (300 s tolerance), maps
+    invoices, subscriptions, disputes and refunds to payment events; other types are
+    acknowledged and counted."""
+    raw = await request.body()
+    settings = settings_of(request)
+    problem = stripe_problem(
+        request.headers.get("stripe-signature"),
+        raw,
+        _secrets(request, "stripe"),
+        time.time(),
+        settings.webhook_signature_tolerance_s,
+    )
+    if problem:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, problem)
+    body = _json(raw)
+    return await _deliver(
+        request,
+        sink,
+        topics,
+        stripe.SOURCE,
+        raw,
+        lambda account_of, now: stripe.translate(
+            body,
+            account_key=settings.stripe_account_metadata_key,
+            account_of=account_of,
+            received_at=now,
+        ),
+    )
+
+
+@router.post("/zendesk", summary="Zendesk event webhooks", responses=RESPONSES)
+async def zendesk_webhook(request: Request, sink: Sink, topics: Topics) -> WebhookResult:
+    """Verifies `X-Zendesk-Webhook-Signature` (base64 HMAC-SHA256 of the signature timestamp and
+    the body) against every configured secret, maps ticket events to ticket events; the ticket's
+    organization is mapped to the account."""
+    raw = await request.body()
+    problem = zendesk_problem(
+        request.headers.get("x-zendesk-webhook-signature"),
+        request.headers.get("x-zendesk-webhook-signature-timestamp"),
+        raw,
+        _secrets(request, "zendesk"),
+        datetime.now(UTC),
+        settings_of(request).webhook_signature_tolerance_s,
+    )
+    if problem:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, problem)
+    body = _json(raw)
+    return await _deliver(
+        request,
+        sink,
+        topics,
+        zendesk.SOURCE,
+        raw,
+        lambda account_of, now: zendesk.translate(body, account_of=account_of, received_at=now),
+    )
