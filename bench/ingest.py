@@ -338,11 +338,11 @@ def report_summary(results: list[RunResult]) -> None:
         print(f"  bare {name:<22} {med([r.bare[name] for r in results]):>10,.0f} events/s")
     for label, pick in (("ingest", "kafka"), ("ingest without Kafka", "discard")):
         rates: list[IngestRate] = [getattr(r, pick) for r in results]
+        p50, p99 = med([r.p50_ms for r in rates]), med([r.p99_ms for r in rates])
         print(
             f"  {label + ' batch':<27} {med([r.batch for r in rates]):>10,.0f} events/s\n"
             f"  {label + ' single':<27} {med([r.single for r in rates]):>10,.0f} events/s"
-            f"  p50 {med([r.p50_ms for r in rates]):.1f} ms  p99 {med([r.p99_ms for r in rates]):.1f}"
-            " ms"
+            f"  p50 {p50:.1f} ms  p99 {p99:.1f} ms"
         )
     ratio = med([r.kafka.batch / r.bare["aiokafka"] for r in results])
     print(f"  ratio ingest batch / bare aiokafka  {ratio:.3f}")

@@ -14,8 +14,10 @@ from services.ports import free_port
 from services.settings import Settings
 from services.topics import ensure_topics
 from services.up import Child, spawn, wait_ready
+from tests.support.sources import ZENDESK_TEST_SECRET
 
 API_KEY = "e2e-key"
+STRIPE_SECRET = "whsec_e2e"
 
 
 @dataclass
@@ -38,6 +40,8 @@ def system(broker: Broker, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         "HEALTHMON_TOPIC_PREFIX": prefix,
         "HEALTHMON_DATA_DIR": str(data_dir),
         "HEALTHMON_API_KEYS": API_KEY,
+        "HEALTHMON_STRIPE_WEBHOOK_SECRETS": STRIPE_SECRET,
+        "HEALTHMON_ZENDESK_WEBHOOK_SECRETS": ZENDESK_TEST_SECRET,
         "HEALTHMON_WEBHOOK_RETRY_SCHEDULE": "0,0.2,0.5,1",
         "HEALTHMON_DELIVERY_POLL_S": "0.1",
         "HEALTHMON_LOG_LEVEL": "info",

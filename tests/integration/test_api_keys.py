@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,25 +15,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.api_keys import ApiKeyRow, Caller, KeyStore, create_key, list_keys, revoke_key
 from services.ingest.app import create_app
-from services.ingest.producer import Record
 from services.settings import Settings
 from services.sql import Database
+from tests.support.sinks import MemorySink
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 USAGE = {"account_id": "a1", "kind": "usage", "type": "active", "properties": {"user_id": "u"}}
 TICKET = {"account_id": "a1", "kind": "ticket", "type": "ticket_opened",
           "properties": {"ticket_id": "t1", "priority": "low"}}  # fmt: skip
-
-
-class Sink:
-    def __init__(self) -> None:
-        self.records: list[Record] = []
-
-    async def send_all(self, records: Sequence[Record]) -> None:
-        self.records.extend(records)
-
-    async def problem(self) -> str | None:
-        return None
 
 
 def url_of(engine: Engine) -> str:
@@ -66,7 +54,7 @@ def test_ingest_answers_401_403_and_per_item_results_by_key_and_scope(
         old, revoked_key = create_key(session, "old", ["*"], NOW)
         revoke_key(session, old.id, NOW)
     settings = Settings(database_url=url_of(engine), data_dir=tmp_path)
-    sink = Sink()
+    sink = MemorySink()
     with TestClient(create_app(settings, sink=sink)) as client:
         auth = {"Authorization": f"Bearer {usage_key}"}
         assert client.post("/v1/events", json=USAGE, headers=auth).status_code == 202

@@ -104,7 +104,12 @@ async def _deliver(
     )
 
 
-@router.post("/stripe", summary="Stripe webhook events", responses=RESPONSES)
+@router.post(
+    "/stripe",
+    summary="Stripe webhook events",
+    responses=RESPONSES,
+    response_model_exclude_none=True,
+)
 async def stripe_webhook(request: Request, sink: Sink, topics: Topics) -> WebhookResult:
     """Verifies `Stripe-Signature` against every configured secret (300 s tolerance), maps
     invoices, subscriptions, disputes and refunds to payment events; other types are
@@ -136,7 +141,12 @@ async def stripe_webhook(request: Request, sink: Sink, topics: Topics) -> Webhoo
     )
 
 
-@router.post("/zendesk", summary="Zendesk event webhooks", responses=RESPONSES)
+@router.post(
+    "/zendesk",
+    summary="Zendesk event webhooks",
+    responses=RESPONSES,
+    response_model_exclude_none=True,
+)
 async def zendesk_webhook(request: Request, sink: Sink, topics: Topics) -> WebhookResult:
     """Verifies `X-Zendesk-Webhook-Signature` (base64 HMAC-SHA256 of the signature timestamp and
     the body) against every configured secret, maps ticket events to ticket events; the ticket's

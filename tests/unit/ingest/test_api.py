@@ -6,7 +6,7 @@ real broker.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -14,27 +14,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.ingest.app import create_app
-from services.ingest.producer import ProduceError, Record
 from services.settings import Settings
+from tests.support.sinks import MemorySink
 
 KEY = {"Authorization": "Bearer key-1"}
 ACTIVE = {"account_id": "a1", "kind": "usage", "type": "active", "properties": {"user_id": "u"}}
-
-
-class MemorySink:
-    """Keeps records; can be told to fail like an unreachable cluster."""
-
-    def __init__(self) -> None:
-        self.records: list[Record] = []
-        self.failing = False
-
-    async def send_all(self, records: Sequence[Record]) -> None:
-        if self.failing:
-            raise ProduceError("Kafka did not accept the records: timeout")
-        self.records.extend(records)
-
-    async def problem(self) -> str | None:
-        return "Kafka not reachable" if self.failing else None
 
 
 @pytest.fixture

@@ -1,0 +1,66 @@
+"""Account mappings in the SQL database: operators' mappings win over learned ones; the CLI
+manages them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.account_mappings import MappingStore, list_mappings, set_mapping
+from services.settings import Settings
+from services.sql import Database
+
+NOW = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def store_of(engine: Engine, sessions: sessionmaker[Session]) -> MappingStore:
+    return MappingStore(Database(engine.url.render_as_string(hide_password=False), sessions))
+
+
+def test_learned_links_are_kept_and_follow_the_source(
+    engine: Engine, sessions: sessionmaker[Session]
+) -> None:
+    store = store_of(engine, sessions)
+    assert store.account_of("segment", "ann") is None
+    store.learn("segment", "ann", "acme", NOW)
+    store.learn("segment", "ann", "globex", NOW)  # ann moved to another group
+    assert store_of(engine, sessions).account_of("segment", "ann") == "globex"
+    with sessions() as session:
+        [row] = list_mappings(session, "segment")
+    assert (row.account_id, row.learned) == ("globex", True)
+
+
+def test_what_an_operator_set_is_not_overwritten_by_what_a_source_says(
+    engine: Engine, sessions: sessionmaker[Session]
+) -> None:
+    with sessions.begin() as session:
+        set_mapping(session, "stripe", "cus_1", "acme", NOW)
+    store = store_of(engine, sessions)
+    store.learn("stripe", "cus_1", "globex", NOW)
+    assert store.account_of("stripe", "cus_1") == "acme"
+    assert store_of(engine, sessions).account_of("stripe", "cus_1") == "acme"
+
+
+def test_the_mappings_command_sets_lists_and_deletes(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEALTHMON_")}
+    env["HEALTHMON_DATA_DIR"] = str(tmp_path)
+
+    def mappings(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "services.cli", "mappings", *args]
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+
+    assert mappings("set", "zendesk", "361", "acme").returncode == 0
+    listed = mappings("list", "zendesk")
+    assert "361" in listed.stdout and "acme" in listed.stdout
+    store = MappingStore(Database(Settings(data_dir=tmp_path).sqlalchemy_url))
+    assert store.account_of("zendesk", "361") == "acme"
+    assert mappings("delete", "zendesk", "361").returncode == 0
+    assert mappings("delete", "zendesk", "361").returncode == 2
+    bad = mappings("set", "hubspot", "1", "acme")
+    assert bad.returncode == 2 and "stripe, zendesk, segment" in bad.stderr
