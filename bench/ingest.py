@@ -7,20 +7,22 @@ What it does, on a local Kafka-protocol broker (``services.broker``) on 127.0.0.
    and single-event bodies. Per run, fresh topics.
 2. **bare producers**: each library sends the same events, already in their final topic form, to
    the input topics keyed by account_id, acks=all, and waits for every acknowledgement:
-   aiokafka (what ingest uses), kafka-python, and confluent-kafka when installed
-   (``pip install -e '.[bench]'``).
-3. **ingest, batch endpoint**: one ``healthmon ingest`` process; ``--concurrency`` (4) clients post
-   the batch bodies to ``POST /v1/events/batch`` until every event is accepted (each answer is
-   checked: every item accepted). Rate = events / wall time of the posting.
+   aiokafka, kafka-python and confluent-kafka.
+3. **ingest, batch endpoint**: one ``healthmon ingest`` process; ``--concurrency`` (4)
+   connections post the batch bodies to ``POST /v1/events/batch`` until every event is accepted
+   (each answer is checked). Rate = events / wall time of the posting.
 4. **ingest, single endpoint**: ``--single`` (5,000) events posted one per request to
-   ``POST /v1/events`` by ``--single-concurrency`` (16) clients; rate and p50/p99 latency.
-5. **ingest without Kafka**: the same two loads against an ingest app whose record sink discards
-   records (``--serve-discard``, run in its own process): the ceiling of the HTTP, validation and
-   encoding path, so the share of time Kafka takes is visible.
+   ``POST /v1/events`` over ``--single-concurrency`` (16) connections; rate and p50/p99 latency.
+5. Steps 3 and 4 run once per producer ingest can use (``HEALTHMON_INGEST_PRODUCER``:
+   confluent-kafka, aiokafka), and once against an ingest app whose record sink discards records
+   (``--serve-discard``, its own process): the ceiling of the HTTP, validation and encoding path,
+   so the share of time producing takes is visible.
 
-Each run prints the rates (events/s) and ``ratio`` = ingest / bare aiokafka producer; the last block
-prints the median over the runs. The load generator runs on the same machine and takes CPU from
-ingest and the broker, so the rates are lower bounds; compare ratios across machines.
+Each run prints the rates (events/s) and ``ratio`` = ingest batch rate / the same library's bare
+producer rate; the last block prints the medians over the runs. The load generator is a minimal
+keep-alive HTTP/1.1 client over asyncio streams (httpx took more CPU per request than ingest). It
+runs on the same machine and takes CPU from ingest and the broker, so the rates are lower bounds;
+compare ratios across machines.
 
 Usage: ``python bench/ingest.py [--events N] [--runs R] [--engine noida|tansu]`` (``--help``).
 """
@@ -148,12 +150,7 @@ def bare_confluent(bootstrap: str, records: list[tuple[str, bytes, bytes]]) -> N
 
 def producers() -> dict[str, Callable[[str, list[tuple[str, bytes, bytes]]], None]]:
     found = {"aiokafka": bare_aiokafka, "kafka-python": bare_kafka_python}
-    try:
-        import confluent_kafka  # noqa: F401
-    except ImportError:
-        print("  (confluent-kafka not installed: pip install -e '.[bench]' to measure it)")
-    else:
-        found["confluent-kafka"] = bare_confluent
+    found["confluent-kafka"] = bare_confluent
     return found
 
 
@@ -199,8 +196,10 @@ def serve_discard(port: int) -> None:
 
 
 @contextlib.contextmanager
-def ingest_process(settings: Settings, workdir: Path, discard: bool) -> Any:
-    """An ingest process on a free port; yields its base URL."""
+def ingest_process(settings: Settings, workdir: Path, producer: str) -> Any:
+    """An ingest process on a free port producing with `producer` (or discarding records when it
+    is `none`); yields its base URL."""
+    discard = producer == "none"
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEALTHMON_")} | {
         "HEALTHMON_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
@@ -210,13 +209,14 @@ def ingest_process(settings: Settings, workdir: Path, discard: bool) -> Any:
         "HEALTHMON_RATE_LIMIT_PER_S": "0",
         "HEALTHMON_MAX_BODY_BYTES": str(8 * 1024 * 1024),
         "HEALTHMON_LOG_LEVEL": "warning",
+        "HEALTHMON_INGEST_PRODUCER": "aiokafka" if discard else producer,
     }
     command = (
         [sys.executable, __file__, "--serve-discard", str(port)]
         if discard
         else [sys.executable, "-m", "services.cli", "ingest", "--port", str(port)]
     )
-    log = (workdir / f"ingest-{'discard' if discard else 'kafka'}.log").open("wb")
+    log = (workdir / f"ingest-{producer}.log").open("wb")
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://{HOST}:{port}"
     try:
@@ -240,30 +240,70 @@ def ingest_process(settings: Settings, workdir: Path, discard: bool) -> Any:
         log.close()
 
 
+class Connection:
+    """A keep-alive HTTP/1.1 connection sending pre-built requests: a load generator light
+    enough not to be the bottleneck (httpx took more CPU per request than ingest itself)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, url: str) -> Connection:
+        parsed = httpx.URL(url)
+        return cls(*await asyncio.open_connection(parsed.host, parsed.port))
+
+    async def post(self, request: bytes) -> tuple[int, bytes]:
+        """Send a whole request; the status and body of the answer."""
+        self.writer.write(request)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        return status, await self.reader.readexactly(length)
+
+    async def close(self) -> None:
+        self.writer.close()
+        with contextlib.suppress(OSError):
+            await self.writer.wait_closed()
+
+
+def request_bytes(url: str, path: str, body: bytes) -> bytes:
+    host = httpx.URL(url).netloc.decode()
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {KEY}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
 async def _post_all(
     url: str, path: str, items: list[tuple[int, bytes]], concurrency: int
 ) -> tuple[float, list[float]]:
-    """Post every body with `concurrency` clients; wall seconds and per-request latencies."""
-    queue = list(reversed(items))
+    """Post every body over `concurrency` connections; wall seconds and per-request latencies."""
+    queue = [(n, request_bytes(url, path, body)) for n, body in reversed(items)]
     latencies: list[float] = []
-    headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
 
-    async def worker(client: httpx.AsyncClient) -> None:
-        while queue:
-            expected, body = queue.pop()
-            sent = time.perf_counter()
-            response = await client.post(path, content=body, headers=headers)
-            latencies.append(time.perf_counter() - sent)
-            if response.status_code not in (200, 202):
-                raise BenchError(f"{path} answered {response.status_code}: {response.text[:300]}")
-            if path.endswith("batch") and response.json()["accepted"] != expected:
-                raise BenchError(f"{path}: not every event accepted: {response.text[:300]}")
+    async def worker() -> None:
+        connection = await Connection.open(url)
+        try:
+            while queue:
+                expected, request = queue.pop()
+                sent = time.perf_counter()
+                status, body = await connection.post(request)
+                latencies.append(time.perf_counter() - sent)
+                if status not in (200, 202):
+                    raise BenchError(f"{path} answered {status}: {body[:300]!r}")
+                if path.endswith("batch") and orjson.loads(body)["accepted"] != expected:
+                    raise BenchError(f"{path}: not every event accepted: {body[:300]!r}")
+        finally:
+            await connection.close()
 
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
-        started = time.perf_counter()
-        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
-        return time.perf_counter() - started, latencies
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return time.perf_counter() - started, latencies
 
 
 @dataclass(frozen=True)
@@ -298,11 +338,14 @@ def measure_ingest(url: str, load: Bodies, args: argparse.Namespace, label: str)
 # --------------------------------------------------------------------------- runs
 
 
+INGEST_PRODUCERS = {"confluent": "confluent-kafka", "aiokafka": "aiokafka", "none": "no Kafka"}
+"""HEALTHMON_INGEST_PRODUCER values measured, and the bare producer each compares with."""
+
+
 @dataclass(frozen=True)
 class RunResult:
     bare: dict[str, float]
-    kafka: IngestRate
-    discard: IngestRate
+    ingest: dict[str, IngestRate]
 
 
 def run_once(
@@ -321,12 +364,15 @@ def run_once(
     }
     workdir = Path(args.workdir) / f"run{index}"
     workdir.mkdir(parents=True)
-    with ingest_process(settings, workdir, discard=False) as url:
-        kafka = measure_ingest(url, load, args, "ingest (aiokafka)")
-    with ingest_process(settings, workdir, discard=True) as url:
-        discard = measure_ingest(url, load, args, "ingest (no Kafka)")
-    print(f"  ratio batch / bare aiokafka  {kafka.batch / rates['aiokafka']:.3f}")
-    return RunResult(rates, kafka, discard)
+    ingest: dict[str, IngestRate] = {}
+    for producer, label in INGEST_PRODUCERS.items():
+        if producer != "none" and label not in rates:
+            continue
+        with ingest_process(settings, workdir, producer) as url:
+            ingest[producer] = measure_ingest(url, load, args, f"ingest ({label})")
+        if producer != "none":
+            print(f"  ratio batch / bare {label}  {ingest[producer].batch / rates[label]:.3f}")
+    return RunResult(rates, ingest)
 
 
 def report_summary(results: list[RunResult]) -> None:
@@ -336,16 +382,17 @@ def report_summary(results: list[RunResult]) -> None:
     print(f"\nmedians over {len(results)} run(s)")
     for name in results[0].bare:
         print(f"  bare {name:<22} {med([r.bare[name] for r in results]):>10,.0f} events/s")
-    for label, pick in (("ingest", "kafka"), ("ingest without Kafka", "discard")):
-        rates: list[IngestRate] = [getattr(r, pick) for r in results]
+    for producer in results[0].ingest:
+        label = INGEST_PRODUCERS[producer]
+        rates = [r.ingest[producer] for r in results]
         p50, p99 = med([r.p50_ms for r in rates]), med([r.p99_ms for r in rates])
         print(
-            f"  {label + ' batch':<27} {med([r.batch for r in rates]):>10,.0f} events/s\n"
-            f"  {label + ' single':<27} {med([r.single for r in rates]):>10,.0f} events/s"
-            f"  p50 {p50:.1f} ms  p99 {p99:.1f} ms"
+            f"  ingest ({label}): batch {med([r.batch for r in rates]):>8,.0f} events/s, single "
+            f"{med([r.single for r in rates]):>6,.0f} events/s (p50 {p50:.1f} ms, p99 {p99:.1f} ms)"
         )
-    ratio = med([r.kafka.batch / r.bare["aiokafka"] for r in results])
-    print(f"  ratio ingest batch / bare aiokafka  {ratio:.3f}")
+        if producer != "none":
+            ratio = med([r.ingest[producer].batch / r.bare[label] for r in results])
+            print(f"    ratio batch / bare {label}  {ratio:.3f}")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

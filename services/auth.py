@@ -24,7 +24,7 @@ def settings_of(request: Request) -> Settings:
     return settings
 
 
-def require_api_key(
+async def require_api_key(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
@@ -76,7 +76,7 @@ def forbidden(scope: str) -> HTTPException:
 def scoped(scope: str) -> Any:
     """A dependency: the caller, who must have `scope` (403 otherwise)."""
 
-    def check(caller: ApiKey) -> Caller:
+    async def check(caller: ApiKey) -> Caller:
         if not caller.allows(scope):
             raise forbidden(scope)
         return caller

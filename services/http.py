@@ -91,7 +91,7 @@ def ops_router(ready: ReadyCheck) -> APIRouter:
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
-def require_json(request: Request) -> None:
+async def require_json(request: Request) -> None:
     """415 unless a request with a body says it is JSON (`application/json` or `+json`)."""
     if request.method not in BODY_METHODS:
         return

@@ -6,17 +6,38 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.account_mappings import MappingStore
 from services.api_keys import KeyStore
 from services.http import install_common, ops_router
 from services.ingest.metrics import IN_FLIGHT, REASONS, REJECTED_REQUESTS
-from services.ingest.producer import KafkaSink, RecordSink
+from services.ingest.producer import RecordSink, kafka_sink
 from services.ingest.routes import accounts, events, mappings, segment, webhooks
 from services.rate_limit import RateLimiter
 from services.settings import Settings
 from services.sql import Database
 from services.topics import topic_names
+
+
+class RequestMetrics:
+    """ASGI middleware counting requests in flight and error answers by reason."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def counting(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] >= 400:
+                REJECTED_REQUESTS.labels(REASONS.get(message["status"], "other")).inc()
+            await send(message)
+
+        with IN_FLIGHT.track_inprogress():
+            await self.app(scope, receive, counting)
 
 
 def create_app(settings: Settings, sink: RecordSink | None = None) -> FastAPI:
@@ -28,7 +49,7 @@ def create_app(settings: Settings, sink: RecordSink | None = None) -> FastAPI:
             app.state.sink = sink
             yield
             return
-        kafka = KafkaSink(settings)
+        kafka = kafka_sink(settings)
         await kafka.start()
         app.state.sink = kafka
         try:
@@ -51,13 +72,7 @@ def create_app(settings: Settings, sink: RecordSink | None = None) -> FastAPI:
     app.state.mappings = MappingStore(database)
     install_common(app, settings.max_body_bytes)
 
-    @app.middleware("http")
-    async def count_in_flight(request: Request, call_next):  # type: ignore[no-untyped-def]
-        with IN_FLIGHT.track_inprogress():
-            response = await call_next(request)
-        if response.status_code >= 400:
-            REJECTED_REQUESTS.labels(REASONS.get(response.status_code, "other")).inc()
-        return response
+    app.add_middleware(RequestMetrics)
 
     async def ready(request: Request) -> str | None:
         sink_: RecordSink = request.app.state.sink

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import pytest
 from kafka import KafkaConsumer
 
+from services.batched_sends import default_partition
 from services.broker import Broker
-from services.ingest.producer import KafkaSink, Record
+from services.ingest.producer import Record, kafka_sink
 from services.settings import Settings
 from services.topics import ensure_topics, topic_names
 
 
+@pytest.mark.parametrize("producer", ["confluent", "aiokafka"])
 async def test_records_are_on_the_topic_once_send_all_returns(
-    broker: Broker, topic_prefix: str
+    broker: Broker, topic_prefix: str, producer: str
 ) -> None:
-    settings = Settings(kafka_bootstrap_servers=broker.bootstrap, topic_prefix=topic_prefix)
+    settings = Settings(
+        kafka_bootstrap_servers=broker.bootstrap,
+        topic_prefix=topic_prefix,
+        ingest_producer=producer,  # type: ignore[arg-type]
+    )
     ensure_topics(settings)
     topic = topic_names(settings).usage_events
-    sink = KafkaSink(settings)
+    sink = kafka_sink(settings)
     await sink.start()
     try:
         assert await sink.problem() is None
@@ -38,3 +45,5 @@ async def test_records_are_on_the_topic_once_send_all_returns(
     for record in records:
         by_key.setdefault(record.key, set()).add(record.partition)
     assert all(len(partitions) == 1 for partitions in by_key.values()), "one account, one partition"
+    expected = {key: default_partition(key, 4) for key in by_key}
+    assert {key: partitions.pop() for key, partitions in by_key.items()} == expected, "murmur2"

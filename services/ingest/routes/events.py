@@ -11,9 +11,9 @@ from fastapi import APIRouter, Body, Depends, HTTPException, status
 from pydantic import BaseModel, Field, ValidationError
 
 from schemas.errors import FieldError, field_errors
-from schemas.events import EVENT_IN_ADAPTER, AnyEventIn, EventIn, complete
+from schemas.events import EVENT_IN_ADAPTER, AnyEventIn, EventIn, completed_data
 from services.auth import ApiKey, forbidden
-from services.codec import encode
+from services.codec import dumps
 from services.http import require_json
 from services.ingest.deps import Sink, Topics
 from services.ingest.metrics import count_event
@@ -61,9 +61,10 @@ def kind_label(kind: object) -> str:
 
 
 def to_record(event: EventIn, topics: TopicNames, now: datetime) -> tuple[str, Record]:
-    """The complete event and its record, keyed by account_id."""
-    full = complete(event, event_id=uuid.uuid4().hex, received_at=now, source=SOURCE)
-    return full.event_id, Record(topics.for_kind(full.kind), full.account_id.encode(), encode(full))
+    """The complete event's id and its record, keyed by account_id."""
+    full = completed_data(event, event_id=uuid.uuid4().hex, received_at=now, source=SOURCE)
+    record = Record(topics.for_kind(event.kind), event.account_id.encode(), dumps(full))
+    return full["event_id"], record
 
 
 async def produce(sink: Sink, records: list[Record]) -> None:
