@@ -136,3 +136,15 @@ async def read_body(request: Request, limit: int) -> bytes:
             status.HTTP_413_CONTENT_TOO_LARGE, f"request body larger than {limit} bytes unpacked"
         )
     return unpacked
+
+
+def add_component_schemas(app: FastAPI, schemas: dict[str, Any]) -> None:
+    """Add schemas that hand-written request bodies refer to to the OpenAPI components."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            build().setdefault("components", {}).setdefault("schemas", {}).update(schemas)
+        return app.openapi_schema or build()
+
+    app.openapi = openapi  # type: ignore[method-assign]

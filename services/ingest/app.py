@@ -10,10 +10,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.account_mappings import MappingStore
 from services.api_keys import KeyStore
-from services.http import install_common, ops_router
+from services.http import add_component_schemas, install_common, ops_router
 from services.ingest.metrics import IN_FLIGHT, REASONS, REJECTED_REQUESTS
 from services.ingest.producer import RecordSink, kafka_sink
 from services.ingest.routes import accounts, events, mappings, segment, webhooks
+from services.ingest.segment import OPENAPI_DEFS
 from services.rate_limit import RateLimiter
 from services.settings import Settings
 from services.sql import Database
@@ -84,4 +85,5 @@ def create_app(settings: Settings, sink: RecordSink | None = None) -> FastAPI:
     app.include_router(mappings.router)
     app.include_router(segment.router)
     app.include_router(webhooks.router)
+    add_component_schemas(app, OPENAPI_DEFS)
     return app

@@ -19,18 +19,20 @@ import hashlib
 import re
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from schemas import AccountTraits, AccountUpdate
 from schemas.errors import field_errors
-from schemas.events import EVENT_ADAPTER, Event, Id
+from schemas.events import EVENT_ADAPTER, Event, Id, JsonValue
 from services.ingest.outcomes import Rejected, Translated
 
 SOURCE = "segment"
+MAX_ID = 200
 SegmentType = Literal["track", "page", "screen", "identify", "group", "alias"]
+SEGMENT_TYPES: tuple[SegmentType, ...] = get_args(SegmentType)
 TRAIT_ALIASES: dict[str, tuple[str, ...]] = {
     "name": ("name",),
     "segment": ("segment", "plan", "tier"),
@@ -58,8 +60,8 @@ class SegmentMessage(BaseModel):
     event: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     name: str | None = None
     category: str | None = None
-    properties: dict[str, Any] | None = None
-    traits: dict[str, Any] | None = None
+    properties: dict[str, JsonValue] | None = None
+    traits: dict[str, JsonValue] | None = None
     group_id: Id | None = Field(None, alias="groupId")
 
 
@@ -127,7 +129,8 @@ def account_of(
     context = message.context or {}
     own = (message.traits if message.type == "identify" else message.properties) or {}
     for candidate in (context.get("groupId"), own.get(account_property)):
-        if isinstance(candidate, str | int) and not isinstance(candidate, bool) and candidate != "":
+        usable = isinstance(candidate, str | int) and not isinstance(candidate, bool)
+        if usable and 1 <= len(str(candidate)) <= MAX_ID:
             return str(candidate)
     if message.user_id and (known := account_of_user(message.user_id)):
         return known
@@ -216,3 +219,43 @@ def translate(
         raise Rejected("invalid", field_errors(exc.errors())) from exc
     links = [(message.user_id, account)] if message.type == "identify" and message.user_id else []
     return Translated(events=[event], links=links)
+
+
+REF_TEMPLATE = "#/components/schemas/{model}"
+OPENAPI_DEFS: dict[str, Any] = SegmentMessage.model_json_schema(
+    by_alias=True, ref_template=REF_TEMPLATE
+)["$defs"]
+"""Schemas the call schemas refer to, for the OpenAPI document's components."""
+
+
+def openapi_schema(type_: SegmentType | None) -> dict[str, Any]:
+    """The JSON Schema of a call on /v1/<type> (or of any call, with `type`, when None): the
+    fields each type needs, and the group traits healthmon reads with their types. Its
+    references point into the OpenAPI components (see OPENAPI_DEFS)."""
+    schema = SegmentMessage.model_json_schema(by_alias=True, ref_template=REF_TEMPLATE)
+    del schema["$defs"]
+    schema["title"] = f"Segment {type_} call" if type_ else "Segment call"
+    someone = [{"required": [field], "properties": {field: {"type": "string"}}}
+               for field in ("userId", "anonymousId")]  # fmt: skip
+    needs: dict[str | None, list[dict[str, Any]]] = {
+        "track": [{"required": ["event"], "properties": {"event": {"type": "string"}}}],
+        "group": [{"required": ["groupId"], "properties": {"groupId": {"type": "string"}}}],
+    }
+    if type_ != "alias":
+        schema["allOf"] = [{"anyOf": someone}, *needs.get(type_, [])]
+    if type_ is None:
+        schema["required"] = ["type"]
+        schema["properties"]["type"] = {"enum": list(SEGMENT_TYPES)}
+    else:
+        del schema["properties"]["type"]
+    if type_ == "group":
+        traits = AccountTraits.model_json_schema()["properties"]
+        schema["properties"]["traits"] = {
+            "type": "object",
+            "description": "Traits healthmon reads (first key found of each row); others are kept.",
+            "properties": {
+                key: traits[name] for name, keys in TRAIT_ALIASES.items() for key in keys
+            },
+            "additionalProperties": True,
+        }
+    return schema

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Body, Depends, status
 from pydantic import BaseModel
 
 from schemas import AccountTraits, AccountUpdate
@@ -29,6 +29,12 @@ class AccountAccepted(BaseModel):
 
 
 AccountsWriter = Annotated[Caller, scoped("accounts:write")]
+TRAITS_EXAMPLES: dict[str, Any] = {
+    "enterprise account": {"value": {
+        "account_id": "acme", "name": "Acme Corp", "segment": "enterprise",
+        "csm_owner": "dana@example.com", "seats": 40, "mrr": 4900, "lifecycle_stage": "active"}},
+    "new trial": {"value": {"account_id": "initech", "lifecycle_stage": "trial"}},
+}  # fmt: skip
 
 
 @router.post(
@@ -38,7 +44,10 @@ AccountsWriter = Annotated[Caller, scoped("accounts:write")]
     responses={401: {}, 403: {}, 413: {}, 422: {}, 503: {}},
 )
 async def upsert_account(
-    traits: AccountTraits, sink: Sink, topics: Topics, _key: AccountsWriter
+    traits: Annotated[AccountTraits, Body(openapi_examples=TRAITS_EXAMPLES)],
+    sink: Sink,
+    topics: Topics,
+    _key: AccountsWriter,
 ) -> AccountAccepted:
     update = AccountUpdate(**traits.model_dump(), updated_at=datetime.now(UTC), source="api")
     await produce(

@@ -55,6 +55,25 @@ class BatchOut(BaseModel):
     results: list[ItemResult]
 
 
+USAGE_EXAMPLE = {
+    "account_id": "acme", "kind": "usage", "type": "feature_used",
+    "occurred_at": "2026-11-02T10:00:00Z", "properties": {"user_id": "ann", "feature": "reports"},
+}  # fmt: skip
+EVENT_EXAMPLES: dict[str, Any] = {
+    "usage": {"summary": "A user used a feature", "value": USAGE_EXAMPLE},
+    "ticket": {"summary": "An urgent ticket", "value": {
+        "event_id": "zd-5158-created", "account_id": "acme", "kind": "ticket",
+        "type": "ticket_opened", "occurred_at": "2026-11-02T10:05:00Z",
+        "properties": {"ticket_id": "5158", "priority": "urgent"}}},
+    "payment": {"summary": "A failed payment", "value": {
+        "account_id": "acme", "kind": "payment", "type": "payment_failed",
+        "properties": {"invoice_id": "in_1", "amount": 147.0, "currency": "usd"}}},
+}  # fmt: skip
+BATCH_EXAMPLES: dict[str, Any] = {
+    "two events": {"value": {"events": [USAGE_EXAMPLE, EVENT_EXAMPLES["payment"]["value"]]}}
+}
+
+
 def kind_label(kind: object) -> str:
     """A metrics label for a possibly invalid kind, from a fixed set."""
     return kind if kind in ("usage", "ticket", "payment") else "invalid"
@@ -84,7 +103,10 @@ async def produce(sink: Sink, records: list[Record]) -> None:
     responses={401: {}, 403: {}, 413: {}, 422: {}, 503: {}},
 )
 async def post_event(
-    event: Annotated[AnyEventIn, Body()], sink: Sink, topics: Topics, caller: ApiKey
+    event: Annotated[AnyEventIn, Body(openapi_examples=EVENT_EXAMPLES)],
+    sink: Sink,
+    topics: Topics,
+    caller: ApiKey,
 ) -> Accepted:
     if not caller.allows(scope := f"events:{event.kind}"):
         count_event(SOURCE, event.kind, "forbidden")
@@ -101,7 +123,12 @@ async def post_event(
     response_model_exclude_none=True,
     responses={401: {}, 413: {}, 422: {}, 503: {}},
 )
-async def post_batch(body: BatchIn, sink: Sink, topics: Topics, caller: ApiKey) -> BatchOut:
+async def post_batch(
+    body: Annotated[BatchIn, Body(openapi_examples=BATCH_EXAMPLES)],
+    sink: Sink,
+    topics: Topics,
+    caller: ApiKey,
+) -> BatchOut:
     now = datetime.now(UTC)
     results: list[ItemResult] = []
     records: list[Record] = []

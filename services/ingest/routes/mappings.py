@@ -6,7 +6,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
+from fastapi import (
+    APIRouter,
+    Body,
+    Depends,
+    HTTPException,
+    Path,
+    Query,
+    Request,
+    Response,
+    status,
+)
 from pydantic import BaseModel, ConfigDict
 
 from schemas.events import Id
@@ -68,7 +78,9 @@ def database(request: Request) -> Database:
 def put_mapping(
     source: MappingSource,
     external_id: ExternalId,
-    body: MappingIn,
+    body: Annotated[
+        MappingIn, Body(openapi_examples={"a Stripe customer": {"value": {"account_id": "acme"}}})
+    ],
     request: Request,
     _key: AccountsWriter,
 ) -> Mapping:

@@ -29,16 +29,51 @@ from services.ingest.outcomes import Rejected, Translated, rejected_record
 from services.ingest.producer import Record
 from services.ingest.routes.events import produce
 from services.ingest.segment import (
+    SEGMENT_TYPES,
     SOURCE,
     SegmentBatch,
-    SegmentMessage,
     SegmentType,
+    openapi_schema,
     translate,
 )
 from services.topics import TopicNames
 
 router = APIRouter(prefix="/v1", tags=["segment"], dependencies=[Depends(require_json)])
 BATCH_ENDPOINT = "POST /v1/batch"
+_AT = "2026-11-02T10:00:00.000+00:00"
+_LIBRARY = {"library": {"name": "analytics-python", "version": "2.4.0"}}
+EXAMPLES: dict[str, dict[str, Any]] = {
+    "track": {"userId": "ann", "event": "Report Exported", "properties": {"format": "csv"},
+              "context": {"groupId": "acme", **_LIBRARY}, "messageId": "m-1", "timestamp": _AT},
+    "page": {"userId": "ann", "name": "Pricing", "properties": {"account_id": "acme"},
+             "context": _LIBRARY, "messageId": "m-2", "timestamp": _AT},
+    "screen": {"userId": "ann", "name": "Home", "context": {"groupId": "acme", **_LIBRARY},
+               "messageId": "m-3", "timestamp": _AT},
+    "identify": {"userId": "ann", "traits": {"email": "ann@acme.test", "account_id": "acme"},
+                 "context": _LIBRARY, "messageId": "m-4", "timestamp": _AT},
+    "group": {"userId": "ann", "groupId": "acme",
+              "traits": {"name": "Acme", "plan": "enterprise", "seats": 40, "mrr": 4900,
+                         "csm_email": "dana@example.com"},
+              "context": _LIBRARY, "messageId": "m-5", "timestamp": _AT},
+    "alias": {"previousId": "anon-7", "userId": "ann", "context": _LIBRARY, "messageId": "m-6"},
+}  # fmt: skip
+"""What Segment's Python library sends for each call."""
+BATCH_EXAMPLE = {
+    "batch": [{"type": t, **EXAMPLES[t]} for t in ("group", "identify", "track", "page")],
+    "sentAt": _AT,
+    "writeKey": "hm_your_key",
+}
+BATCH_SCHEMA = SegmentBatch.model_json_schema(by_alias=True)
+BATCH_SCHEMA["properties"]["batch"]["items"] = openapi_schema(None)
+
+
+def json_body_doc(schema: dict[str, Any], example: dict[str, Any]) -> dict[str, Any]:
+    """An OpenAPI request body: JSON (optionally gzipped) with its schema and an example."""
+    return {
+        "required": True,
+        "description": "JSON; may be sent with Content-Encoding: gzip.",
+        "content": {"application/json": {"schema": schema, "example": example}},
+    }
 
 
 class SegmentItem(BaseModel):
@@ -154,14 +189,7 @@ def _kind(translated: Translated) -> str:
     summary="Segment batch: track, page, screen, identify, group and alias calls",
     response_model_exclude_none=True,
     responses={400: {}, 401: {}, 413: {}, 415: {}, 422: {}, 429: {}, 503: {}},
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": SegmentBatch.model_json_schema(by_alias=True)}
-            },
-        }
-    },
+    openapi_extra={"requestBody": json_body_doc(BATCH_SCHEMA, BATCH_EXAMPLE)},
 )
 async def post_batch(request: Request, sink: Sink, topics: Topics) -> SegmentResult:
     """Each message is handled on its own: the valid ones are accepted even when others are not,
@@ -230,8 +258,18 @@ def _single(type_: SegmentType) -> Any:
             translated, records = translator.records(body, type_)
         except Rejected as rejected:
             count_event(SOURCE, "usage", rejected.reason)
-            code = 403 if rejected.reason == "forbidden" else 422
-            raise HTTPException(code, [e.model_dump() for e in rejected.errors]) from rejected
+            if rejected.reason in ("invalid", "forbidden"):
+                code = 403 if rejected.reason == "forbidden" else 422
+                raise HTTPException(code, [e.model_dump() for e in rejected.errors]) from rejected
+            # valid but not attributable to an account: kept as a dead letter, like in a batch
+            endpoint = f"POST /v1/{type_}"
+            key = body.get("messageId") if isinstance(body.get("messageId"), str) else None
+            dead = rejected_record(
+                topics, endpoint, key, orjson.dumps(body), rejected.errors, translator.now
+            )
+            await produce(sink, [dead])
+            item = SegmentItem(index=0, status="rejected", errors=rejected.errors)
+            return SegmentResult(accepted=0, rejected=1, ignored=0, results=[item])
         if translated.ignored:
             count_ignored(SOURCE)
             item = SegmentItem(index=0, status="ignored")
@@ -257,7 +295,7 @@ def _single(type_: SegmentType) -> Any:
     return post_one
 
 
-for _type in ("track", "page", "screen", "identify", "group", "alias"):
+for _type in SEGMENT_TYPES:
     router.add_api_route(
         f"/{_type}",
         _single(_type),
@@ -266,12 +304,5 @@ for _type in ("track", "page", "screen", "identify", "group", "alias"):
         response_model=SegmentResult,
         response_model_exclude_none=True,
         responses={400: {}, 401: {}, 403: {}, 413: {}, 415: {}, 422: {}, 429: {}, 503: {}},
-        openapi_extra={
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {"schema": SegmentMessage.model_json_schema(by_alias=True)}
-                },
-            }
-        },
+        openapi_extra={"requestBody": json_body_doc(openapi_schema(_type), EXAMPLES[_type])},
     )

@@ -43,7 +43,8 @@ class WebhookResult(BaseModel):
 
 
 RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: {"description": "Missing or wrong signature, or a body that is not JSON"},
+    400: {"description": "A correctly signed body that is not JSON"},
+    401: {"description": "Missing, wrong or expired signature"},
     404: {"description": "This provider's webhooks are not enabled (no signing secret set)"},
     413: {},
     415: {},
@@ -104,11 +105,63 @@ async def _deliver(
     )
 
 
+STRIPE_EXAMPLE = {
+    "id": "evt_1Test0004", "object": "event", "api_version": "2025-03-31.basil",
+    "created": 1767225604, "livemode": False, "pending_webhooks": 1,
+    "request": {"id": None, "idempotency_key": None}, "type": "invoice.payment_failed",
+    "data": {"object": {
+        "id": "in_1Test", "object": "invoice", "customer": "cus_Test123", "currency": "usd",
+        "amount_due": 14700, "amount_paid": 0, "attempt_count": 1, "status": "open",
+        "parent": {"type": "subscription_details", "subscription_details": {
+            "metadata": {"account_id": "acme"}, "subscription": "sub_1Test"}},
+    }},
+}  # fmt: skip
+ZENDESK_EXAMPLE = {
+    "account_id": 22129848, "id": "cbe4028c-7239-495d-b020-f22348516046",
+    "type": "zen:event-type:ticket.created", "subject": "zen:ticket:5158",
+    "time": "2026-11-02T10:12:07.672717030Z", "zendesk_event_version": "2022-11-06",
+    "detail": {"id": "5158", "organization_id": "8447346622462", "priority": "URGENT",
+               "status": "OPEN", "requester_id": "8447388090494", "subject": "Exports fail",
+               "created_at": "2026-11-02T10:12:07Z", "updated_at": "2026-11-02T10:12:07Z"},
+    "event": {},
+}  # fmt: skip
+
+
+def _doc(headers: dict[str, str], example: dict[str, Any], what: str) -> dict[str, Any]:
+    """The provider's signature headers and its JSON body, for the OpenAPI document."""
+    return {
+        "parameters": [
+            {
+                "name": name,
+                "in": "header",
+                "required": True,
+                "description": description,
+                "schema": {"type": "string"},
+            }
+            for name, description in headers.items()
+        ],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {"type": "object", "description": what},
+                    "example": example,
+                }
+            },
+        },
+    }
+
+
 @router.post(
     "/stripe",
     summary="Stripe webhook events",
     responses=RESPONSES,
     response_model_exclude_none=True,
+    openapi_extra=_doc(
+        {"Stripe-Signature": "t=<unix time>,v1=<hex HMAC-SHA256 of t.body>"},
+        STRIPE_EXAMPLE,
+        "A Stripe event object, exactly as Stripe sends it.",
+    ),
 )
 async def stripe_webhook(request: Request, sink: Sink, topics: Topics) -> WebhookResult:
     """Verifies `Stripe-Signature` against every configured secret (300 s tolerance), maps
@@ -124,7 +177,7 @@ async def stripe_webhook(request: Request, sink: Sink, topics: Topics) -> Webhoo
         settings.webhook_signature_tolerance_s,
     )
     if problem:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, problem)
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, problem)
     body = _json(raw)
     return await _deliver(
         request,
@@ -146,6 +199,14 @@ async def stripe_webhook(request: Request, sink: Sink, topics: Topics) -> Webhoo
     summary="Zendesk event webhooks",
     responses=RESPONSES,
     response_model_exclude_none=True,
+    openapi_extra=_doc(
+        {
+            "X-Zendesk-Webhook-Signature": "base64 HMAC-SHA256 of the timestamp then the body",
+            "X-Zendesk-Webhook-Signature-Timestamp": "when Zendesk signed it (ISO 8601)",
+        },
+        ZENDESK_EXAMPLE,
+        "A Zendesk event (`zen:event-type:ticket.*`), exactly as Zendesk sends it.",
+    ),
 )
 async def zendesk_webhook(request: Request, sink: Sink, topics: Topics) -> WebhookResult:
     """Verifies `X-Zendesk-Webhook-Signature` (base64 HMAC-SHA256 of the signature timestamp and
@@ -161,7 +222,7 @@ async def zendesk_webhook(request: Request, sink: Sink, topics: Topics) -> Webho
         settings_of(request).webhook_signature_tolerance_s,
     )
     if problem:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, problem)
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, problem)
     body = _json(raw)
     return await _deliver(
         request,

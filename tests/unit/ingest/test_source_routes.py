@@ -149,14 +149,14 @@ def test_a_signed_stripe_event_of_a_mapped_customer_is_a_payment_event(
     assert (event["type"], event["account_id"]) == ("payment_failed", "acme")
 
 
-def test_stripe_requests_with_a_bad_signature_get_400(client: TestClient, sink: MemorySink) -> None:
+def test_stripe_requests_with_a_bad_signature_get_401(client: TestClient, sink: MemorySink) -> None:
     body, headers = stripe_request(stripe_events()["evt_1Test0004"], "whsec_unknown")
     response = client.post("/v1/webhooks/stripe", content=body, headers=headers)
-    assert response.status_code == 400 and "signing secret" in response.json()["detail"]
+    assert response.status_code == 401 and "signing secret" in response.json()["detail"]
     unsigned = client.post(
         "/v1/webhooks/stripe", content=body, headers={"Content-Type": "application/json"}
     )
-    assert unsigned.status_code == 400 and "Stripe-Signature" in unsigned.json()["detail"]
+    assert unsigned.status_code == 401 and "Stripe-Signature" in unsigned.json()["detail"]
     assert sink.records == []
 
 
@@ -201,7 +201,7 @@ def test_a_signed_zendesk_ticket_of_a_mapped_organization_is_a_ticket_event(
     [event] = sink.values("ticket-events")
     assert (event["type"], event["properties"]["priority"]) == ("ticket_opened", "urgent")
     forged = client.post("/v1/webhooks/zendesk", content=body + b" ", headers=headers)
-    assert forged.status_code == 400
+    assert forged.status_code == 401
 
 
 def test_mappings_are_listed_changed_and_removed(client: TestClient) -> None:
