@@ -19,7 +19,8 @@ def test_the_ingest_api_answers_every_request_as_documented(system: System) -> N
     operations = [result.ok() for result in schema.get_all_operations()]
     assert {op.path for op in operations} >= {
         "/v1/events", "/v1/events/batch", "/v1/accounts",
-        "/v1/account-mappings/{source}/{external_id}", "/v1/batch", "/v1/track", "/v1/identify", "/v1/group", "/v1/page",
+        "/v1/account-mappings/{source}/{external_id}",
+        "/v1/batch", "/v1/track", "/v1/identify", "/v1/group", "/v1/page",
         "/v1/webhooks/stripe", "/v1/webhooks/zendesk",
     }  # fmt: skip
     for operation in operations:
