@@ -236,14 +236,17 @@ def completed_data(
     A valid EventIn completed this way is a valid Event (tests hold it to that), so ingest
     encodes this without validating the event a second time.
     """
-    data = event.model_dump()
-    data.update(
-        event_id=event.event_id or event_id,
-        occurred_at=event.occurred_at or received_at,
-        received_at=received_at,
-        source=event.source or source,
-    )
-    return data
+    return {
+        "event_id": event.event_id or event_id,
+        "account_id": event.account_id,
+        "kind": event.kind,
+        "type": event.type,
+        "occurred_at": event.occurred_at or received_at,
+        "received_at": received_at,
+        "source": event.source or source,
+        "properties": event.properties.model_dump(),
+        "schema_version": event.schema_version,
+    }
 
 
 def complete(event: EventIn, *, event_id: str, received_at: datetime, source: str) -> Event:

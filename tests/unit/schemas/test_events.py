@@ -10,7 +10,8 @@ from pydantic import ValidationError
 
 from schemas import EVENT_ADAPTER, EVENT_IN_ADAPTER
 from schemas.errors import field_errors
-from schemas.events import VOCABULARY, complete
+from schemas.events import VOCABULARY, complete, completed_data
+from services.codec import dumps, encode
 from tests.support.events import event_dict
 
 VALID_PROPERTIES: dict[str, dict[str, Any]] = {
@@ -114,3 +115,20 @@ def test_complete_fills_ingest_owned_fields_and_keeps_client_ones() -> None:
 def test_a_kind_that_is_not_a_string_is_an_unknown_kind_not_a_crash(kind: object) -> None:
     with pytest.raises(ValidationError, match="unknown kind/type"):
         EVENT_IN_ADAPTER.validate_python({"account_id": "a", "kind": kind, "type": "active"})
+
+
+@pytest.mark.parametrize(
+    ("kind", "type_"), [(k, t) for k, types in VOCABULARY.items() for t in types]
+)
+def test_a_completed_client_event_is_a_valid_event_without_validating_again(
+    kind: str, type_: str
+) -> None:
+    """Ingest encodes completed_data as it is: it must equal the validated event, byte for byte."""
+    props = VALID_PROPERTIES.get(type_, {}) | {"extra": {"nested": [1, 2.5, "x", None]}}
+    data = event_dict(kind, type_, **props)
+    del data["received_at"], data["event_id"]
+    client_event = EVENT_IN_ADAPTER.validate_python(data)
+    now = datetime(2026, 11, 2, tzinfo=UTC)
+    fast = completed_data(client_event, event_id="gen-1", received_at=now, source="api")
+    checked = complete(client_event, event_id="gen-1", received_at=now, source="api")
+    assert dumps(fast) == encode(checked)
