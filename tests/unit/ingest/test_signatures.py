@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,34 +18,40 @@ from tests.support.sources import (
     zendesk_request,
 )
 
-BODY, HEADERS = stripe_request(stripe_events()["evt_1Test0004"], "whsec_new")
+EVENT = stripe_events()["evt_1Test0004"]
+BODY = stripe_request(EVENT, "whsec_new")[0]
+
+
+def signed_now(secret: str = "whsec_new") -> str:
+    """A Stripe-Signature header made now (a module-level one would age while tests run)."""
+    return stripe_request(EVENT, secret)[1]["Stripe-Signature"]
 
 
 def test_a_stripe_signature_made_by_the_stripe_library_is_accepted() -> None:
-    header = HEADERS["Stripe-Signature"]
+    header = signed_now()
     assert stripe.WebhookSignature.verify_header(BODY.decode(), header, "whsec_new", 300)
     assert stripe_problem(header, BODY, ["whsec_new"], time.time()) is None
 
 
 def test_during_a_rotation_either_secret_verifies() -> None:
-    _, old = stripe_request(stripe_events()["evt_1Test0004"], "whsec_old")
-    for header in (old["Stripe-Signature"], HEADERS["Stripe-Signature"]):
+    for header in (signed_now("whsec_old"), signed_now("whsec_new")):
         assert stripe_problem(header, BODY, ["whsec_old", "whsec_new"], time.time()) is None
 
 
 @pytest.mark.parametrize(
-    ("header", "body", "secrets", "reason"),
+    ("make_header", "body", "secrets", "reason"),
     [
-        (None, BODY, ["whsec_new"], "missing"),
-        ("v1=abc", BODY, ["whsec_new"], "no valid t="),
-        (HEADERS["Stripe-Signature"].split(",")[0], BODY, ["whsec_new"], "no v1"),
-        (HEADERS["Stripe-Signature"], BODY + b" ", ["whsec_new"], "does not match"),
-        (HEADERS["Stripe-Signature"], BODY, ["whsec_other"], "does not match"),
+        (lambda: None, BODY, ["whsec_new"], "missing"),
+        (lambda: "v1=abc", BODY, ["whsec_new"], "no valid t="),
+        (lambda: signed_now().split(",")[0], BODY, ["whsec_new"], "no v1"),
+        (signed_now, BODY + b" ", ["whsec_new"], "does not match"),
+        (signed_now, BODY, ["whsec_other"], "does not match"),
     ],
 )
 def test_a_wrong_or_missing_stripe_signature_is_refused_with_the_reason(
-    header: str | None, body: bytes, secrets: list[str], reason: str
+    make_header: Callable[[], str | None], body: bytes, secrets: list[str], reason: str
 ) -> None:
+    header = make_header()
     problem = stripe_problem(header, body, secrets, time.time())
     assert problem is not None and reason in problem
     if header:
@@ -54,7 +61,7 @@ def test_a_wrong_or_missing_stripe_signature_is_refused_with_the_reason(
 
 def test_a_stripe_signature_older_than_the_tolerance_is_refused() -> None:
     signed_at = int(time.time()) - 301
-    body, headers = stripe_request(stripe_events()["evt_1Test0004"], "whsec_new", signed_at)
+    body, headers = stripe_request(EVENT, "whsec_new", signed_at)
     problem = stripe_problem(headers["Stripe-Signature"], body, ["whsec_new"], time.time())
     assert problem is not None and "300 s" in problem
     at_limit = stripe_problem(headers["Stripe-Signature"], body, ["whsec_new"], signed_at + 300)
