@@ -236,6 +236,27 @@ def mappings_delete(source: Source, external_id: ExternalId) -> None:
     typer.echo(f"deleted {source} {external_id}")
 
 
+db_cli = typer.Typer(help="The SQL database: migrate it to the schema of this version.")
+cli.add_typer(db_cli, name="db")
+
+
+@db_cli.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Apply the migrations the database lacks (`healthmon up` and the services do it too)."""
+    from alembic.runtime.migration import MigrationContext
+
+    from services.sql import make_engine, upgrade_db
+
+    settings = load_settings()
+    engine = make_engine(settings.sqlalchemy_url)
+    upgrade_db(engine, revision)
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    typer.echo(f"{engine.url.render_as_string(hide_password=True)} at revision {current}")
+
+
 def _since(value: str | None) -> datetime | None:
     if value is None:
         return None

@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Engine, create_engine, event
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import JSON, Connection, DateTime, Engine, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -59,13 +61,33 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def init_db(engine: Engine) -> None:
-    """Create every missing table of every service (one schema per deployment)."""
+def import_tables() -> None:
+    """Import every module that declares tables, so that Base.metadata holds them all."""
     import services.account_mappings
     import services.alerts.tables
     import services.api_keys  # noqa: F401
 
-    Base.metadata.create_all(engine)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config(connection: Connection) -> Config:
+    """Alembic's configuration, running on `connection`."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def upgrade_db(engine: Engine, revision: str = "head") -> None:
+    """Migrate the database to `revision` (one schema per deployment, shared by the services)."""
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), revision)
+
+
+def init_db(engine: Engine) -> None:
+    """Bring the database to the current schema."""
+    upgrade_db(engine)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -19,6 +19,7 @@ from rich.console import Console
 from services.broker import Broker, start_broker
 from services.ports import free_port
 from services.settings import Settings
+from services.sql import make_engine, upgrade_db
 from services.topics import ensure_topics
 
 LOCAL_REBALANCE_TIMEOUT_S = 3.0
@@ -135,6 +136,7 @@ def run_all(settings: Settings, demo: bool = False) -> None:
         os.environ.update(env)
         settings = Settings()
         ensure_topics(settings)
+        upgrade_db(make_engine(settings.sqlalchemy_url))  # once, before the services share it
         host = "127.0.0.1"
         for name, ready in (("ingest", "/readyz"), ("scorer", "/healthz"), ("alerts", "/readyz")):
             url = f"http://{host}:{env[f'HEALTHMON_{name.upper()}_PORT']}"

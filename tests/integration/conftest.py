@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.sql import Base, init_db, make_engine, session_factory
@@ -22,11 +22,18 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         else os.environ[DATABASE_URL_ENV]
     )
     engine = make_engine(url)
-    Base.metadata.drop_all(engine)
+    drop_everything(engine)
     init_db(engine)
     yield engine
-    Base.metadata.drop_all(engine)
+    drop_everything(engine)
     engine.dispose()
+
+
+def drop_everything(engine: Engine) -> None:
+    """Drop every table, the migrations' version table included."""
+    Base.metadata.drop_all(engine)
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
 
 @pytest.fixture

@@ -1,0 +1,17 @@
+"""Alembic environment: migrations run on the connection `services.sql.upgrade_db` passes in."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from services.sql import Base, import_tables
+
+import_tables()
+context.configure(
+    connection=context.config.attributes["connection"],
+    target_metadata=Base.metadata,
+    render_as_batch=True,  # SQLite alters tables by copying them
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()
