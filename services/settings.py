@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from services.alerts.lifecycle import Policy
 
 DEFAULT_RETRY_SCHEDULE = (0.0, 5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
 
@@ -110,6 +114,15 @@ class Settings(BaseSettings):
         description="Seconds to wait before each delivery attempt, comma-separated.",
     )
     webhook_timeout_s: float = Field(10.0, gt=0, description="Timeout of one webhook request.")
+    alerts_resolve_band: Literal["green", "yellow"] = Field(
+        "green", description="An alert resolves itself when its account recovers to this band."
+    )
+    alerts_reopen_window_s: float = Field(
+        86400.0,
+        ge=0,
+        description="A new risk within this many seconds of an alert's end reopens that alert "
+        "(notifying only if worse) instead of raising another.",
+    )
     delivery_poll_s: float = Field(0.5, gt=0, description="How often the outbox is polled.")
     log_level: str = Field("info", description="Log level of every service.")
 
@@ -146,6 +159,12 @@ class Settings(BaseSettings):
     def api_key_values(self) -> frozenset[str]:
         """The configured keys as plain strings, for comparison."""
         return frozenset(k.get_secret_value() for k in self.api_keys)
+
+    def alert_policy(self) -> Policy:
+        """When alerts resolve and reopen."""
+        from services.alerts.lifecycle import Policy
+
+        return Policy(self.alerts_resolve_band, timedelta(seconds=self.alerts_reopen_window_s))
 
     def secrets_of(self, provider: Literal["stripe", "zendesk"]) -> list[str]:
         """A webhook provider's signing secrets as plain strings."""

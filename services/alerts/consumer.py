@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from schemas import DeadLetter, HealthSnapshot, RiskChange
 from schemas.errors import describe, field_errors
 from services.alerts import metrics
+from services.alerts.lifecycle import Policy
 from services.alerts.store import record_change, record_snapshot, utcnow
 from services.codec import encode, loads
 from services.messages import RawMessage, dead_letter
@@ -32,9 +33,10 @@ def store_records(
     changes_topic: str,
     now: datetime,
     first_delay_s: float = 0.0,
+    policy: Policy = Policy(),
 ) -> tuple[int, list[DeadLetter]]:
-    """Store a batch in one transaction; return the alerts raised and the dead letters."""
-    raised, dead = 0, []
+    """Store a batch in one transaction; return the notifications written and the dead letters."""
+    notified, dead = 0, []
     for msg in records:
         try:
             data = loads(msg.value or b"")
@@ -43,18 +45,22 @@ def store_records(
             continue
         try:
             if msg.topic == changes_topic:
-                alert = record_change(session, RiskChange.model_validate(data), now, first_delay_s)
-                raised += alert is not None
+                recorded = record_change(
+                    session, RiskChange.model_validate(data), now, first_delay_s, policy
+                )
                 metrics.CHANGES.labels("stored").inc()
-                if alert is not None:
-                    metrics.ALERTS.labels(alert.severity).inc()
+                if recorded is not None:
+                    alert, decision = recorded
+                    notified += decision.notify
+                    if decision.action == "open":
+                        metrics.ALERTS.labels(alert.severity).inc()
             else:
                 record_snapshot(session, HealthSnapshot.model_validate(data))
         except ValidationError as exc:
             error = describe(field_errors(exc.errors(), data))
             dead.append(dead_letter(msg, error, "validate", SERVICE, now))
         session.flush()
-    return raised, dead
+    return notified, dead
 
 
 class ChangeConsumer:
@@ -97,12 +103,12 @@ class ChangeConsumer:
                 records = [RawMessage.of(r) for part in batches.values() for r in part]
                 if not records:
                     continue
-                raised, dead = await asyncio.to_thread(self._store, records)
+                notified, dead = await asyncio.to_thread(self._store, records)
                 for letter in dead:
                     key = None if letter.key is None else letter.key.encode()
                     await producer.send_and_wait(self.topics.dead_letters, encode(letter), key=key)
                 await consumer.commit()
-                if raised:
+                if notified:
                     self.on_alerts()
         finally:
             self.connected = False
@@ -113,5 +119,10 @@ class ChangeConsumer:
         first_delay = self.settings.webhook_retry_schedule[0]
         with self.sessions.begin() as session:
             return store_records(
-                session, records, self.topics.health_changes, utcnow(), first_delay
+                session,
+                records,
+                self.topics.health_changes,
+                utcnow(),
+                first_delay,
+                self.settings.alert_policy(),
             )

@@ -10,41 +10,35 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from schemas import HealthSnapshot, RiskChange
-from schemas.health import BAND_RANK
+from services.alerts.lifecycle import (
+    NOTIFY,
+    Decision,
+    Episode,
+    Policy,
+    Status,
+    critical_codes,
+    decide,
+    rank,
+    severity_of,
+)
 from services.alerts.signing import new_secret
 from services.alerts.tables import (
     AccountHealthRow,
+    AlertEventRow,
     AlertRow,
     DeliveryRow,
     HealthChangeRow,
+    SnoozeRow,
     WebhookEndpointRow,
 )
 from services.codec import dumps
 
-ALERT_CREATED = "alert.created"
-EVENT_TYPES = (ALERT_CREATED,)
-CRITICAL_REASONS = frozenset(
-    {
-        "billing.payment_failed",
-        "billing.dispute_opened",
-        "billing.cancellation_scheduled",
-        "support.urgent_ticket",
-    }
-)
+EVENT_TYPES = tuple(NOTIFY.values())
+SEVERITY_RANK = {"warning": 0, "critical": 1}
 
 
 def _id(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex}"
-
-
-def severity_of(change: RiskChange) -> str | None:
-    """The alert severity a change deserves: None unless health worsened or a signal is critical."""
-    current, previous = change.current.band, change.previous.band
-    worse = current in ("yellow", "red") and BAND_RANK[current] < BAND_RANK.get(previous, 3)
-    critical = any(r.code in CRITICAL_REASONS for r in change.reasons)
-    if not (worse or critical):
-        return None
-    return "critical" if current == "red" or (critical and current != "green") else "warning"
 
 
 def alert_title(change: RiskChange) -> str:
@@ -54,7 +48,7 @@ def alert_title(change: RiskChange) -> str:
 
 
 def alert_view(alert: AlertRow, change: dict[str, Any]) -> dict[str, Any]:
-    """The public representation of an alert, with its change."""
+    """The public representation of an alert, with its latest change."""
     return {
         "id": alert.id,
         "account_id": alert.account_id,
@@ -66,14 +60,69 @@ def alert_view(alert: AlertRow, change: dict[str, Any]) -> dict[str, Any]:
         "segment": alert.segment,
         "csm_owner": alert.csm_owner,
         "created_at": alert.created_at,
+        "updated_at": alert.updated_at,
+        "acknowledged_at": alert.acknowledged_at,
+        "acknowledged_by": alert.acknowledged_by,
+        "snoozed_until": alert.snoozed_until,
+        "resolved_at": alert.resolved_at,
+        "resolution": alert.resolution,
         "change": change,
     }
 
 
+def latest_alert(session: Session, account_id: str) -> AlertRow | None:
+    """The account's most recent alert (its current or last risk episode)."""
+    query = (
+        select(AlertRow)
+        .where(AlertRow.account_id == account_id)
+        .order_by(AlertRow.created_at.desc(), AlertRow.id.desc())
+        .limit(1)
+    )
+    return session.scalar(query)
+
+
+def episode_of(alert: AlertRow) -> Episode:
+    """What the lifecycle decision needs of an alert."""
+    status: Status = alert.status  # type: ignore[assignment]
+    return Episode(status, alert.worst_rank, frozenset(alert.critical_seen), alert.resolved_at)
+
+
+def _event(session: Session, alert: AlertRow, kind: str, now: datetime, **fields: Any) -> None:
+    session.add(AlertEventRow(alert_id=alert.id, kind=kind, at=now, **fields))
+
+
+def _take(alert: AlertRow, change: RiskChange, now: datetime, worse: bool) -> None:
+    """Fold a change into its episode's alert."""
+    alert.latest_change_id = change.change_id
+    alert.band, alert.score, alert.updated_at = change.current.band, change.current.score, now
+    alert.segment, alert.csm_owner = change.segment, change.csm_owner
+    alert.worst_rank = min(alert.worst_rank, rank(change.current.band))
+    alert.critical_seen = sorted(set(alert.critical_seen) | critical_codes(change))
+    if worse:
+        severity = severity_of(change) or alert.severity
+        if SEVERITY_RANK[severity] > SEVERITY_RANK[alert.severity]:
+            alert.severity = severity
+        alert.title = alert_title(change)
+
+
+def _end_snooze(session: Session, alert: AlertRow, now: datetime, reason: str) -> None:
+    open_snooze = session.scalar(
+        select(SnoozeRow).where(SnoozeRow.alert_id == alert.id, SnoozeRow.ended_at.is_(None))
+    )
+    if open_snooze is not None:
+        open_snooze.ended_at, open_snooze.end_reason = now, reason
+    alert.snoozed_until = None
+
+
 def record_change(
-    session: Session, change: RiskChange, now: datetime, first_delay_s: float = 0.0
-) -> AlertRow | None:
-    """Store a change once; raise an alert and its outbox rows when it deserves one."""
+    session: Session,
+    change: RiskChange,
+    now: datetime,
+    first_delay_s: float = 0.0,
+    policy: Policy = Policy(),
+) -> tuple[AlertRow, Decision] | None:
+    """Store a change once and apply it to the account's alert; None when it was already
+    stored or concerns no alert. Notifications go to the outbox in the same transaction."""
     if session.get(HealthChangeRow, change.change_id) is not None:
         return None
     payload = change.model_dump(mode="json")
@@ -91,39 +140,131 @@ def record_change(
         )
     )
     session.flush()
-    severity = severity_of(change)
-    if severity is None:
+    latest = latest_alert(session, change.account_id)
+    decision = decide(None if latest is None else episode_of(latest), change, now, policy)
+    if decision.action == "none":
         return None
-    alert = AlertRow(
-        id=_id("alert"),
-        change_id=change.change_id,
-        account_id=change.account_id,
-        severity=severity,
-        status="open",
-        band=change.current.band,
-        score=change.current.score,
-        title=alert_title(change),
-        segment=change.segment,
-        csm_owner=change.csm_owner,
-        created_at=now,
-    )
-    session.add(alert)
+    if decision.action == "open" or latest is None:
+        alert = AlertRow(
+            id=_id("alert"),
+            change_id=change.change_id,
+            account_id=change.account_id,
+            severity=severity_of(change) or "warning",
+            status="open",
+            worst_rank=rank(change.current.band),
+            critical_seen=[],
+            title=alert_title(change),
+            created_at=now,
+        )
+        session.add(alert)
+        _take(alert, change, now, worse=False)
+    else:
+        alert = latest
+        if decision.action == "resolve":
+            alert.status, alert.resolved_at, alert.resolution = "resolved", now, "recovered"
+            _end_snooze(session, alert, now, "recovered")
+            alert.latest_change_id, alert.band = change.change_id, change.current.band
+            alert.score, alert.updated_at = change.current.score, now
+        else:
+            _take(alert, change, now, worse=decision.notify)
+            if decision.action == "reopen" or (decision.notify and alert.status != "open"):
+                if alert.status == "snoozed":
+                    _end_snooze(session, alert, now, "worse")
+                alert.status, alert.resolved_at, alert.resolution = "open", None, None
     session.flush()
-    body = dumps({"type": ALERT_CREATED, "timestamp": now, "data": alert_view(alert, payload)})
+    _event(session, alert, decision.action, now, change_id=change.change_id)
+    if decision.event_type is not None:
+        enqueue(session, alert, decision.event_type, payload, now, first_delay_s)
+    return alert, decision
+
+
+def enqueue(
+    session: Session,
+    alert: AlertRow,
+    event_type: str,
+    change: dict[str, Any],
+    now: datetime,
+    first_delay_s: float = 0.0,
+) -> int:
+    """Write a notification of `alert` to the outbox of every endpoint that wants it."""
+    body = dumps({"type": event_type, "timestamp": now, "data": alert_view(alert, change)})
+    count = 0
     for endpoint in session.scalars(select(WebhookEndpointRow).where(WebhookEndpointRow.enabled)):
-        if ALERT_CREATED in endpoint.event_types:
+        if event_type in endpoint.event_types:
             session.add(
                 DeliveryRow(
                     id=_id("msg"),
                     alert_id=alert.id,
                     endpoint_id=endpoint.id,
-                    event_type=ALERT_CREATED,
+                    event_type=event_type,
                     body=body,
                     next_attempt_at=now + timedelta(seconds=first_delay_s),
                     created_at=now,
                 )
             )
-    return alert
+            count += 1
+    return count
+
+
+def change_of(session: Session, alert: AlertRow) -> dict[str, Any]:
+    """The payload of the alert's latest change."""
+    row = session.get(HealthChangeRow, alert.latest_change_id or alert.change_id)
+    return {} if row is None else row.payload
+
+
+class AlertStateError(ValueError):
+    """The alert cannot make that move (e.g. acknowledging a resolved alert)."""
+
+
+def acknowledge(session: Session, alert: AlertRow, actor: str, now: datetime) -> None:
+    """Someone is on it: the alert stays quiet until it gets worse."""
+    if alert.status == "resolved":
+        raise AlertStateError("a resolved alert cannot be acknowledged")
+    if alert.status == "snoozed":
+        _end_snooze(session, alert, now, "acknowledged")
+    alert.status, alert.acknowledged_at, alert.acknowledged_by = "acknowledged", now, actor
+    alert.updated_at = now
+    _event(session, alert, "acknowledged", now, actor=actor)
+
+
+def snooze(
+    session: Session, alert: AlertRow, until: datetime, actor: str, note: str | None, now: datetime
+) -> None:
+    """Silence the alert until `until`; it reopens then if still at risk, or at once if worse."""
+    if alert.status == "resolved":
+        raise AlertStateError("a resolved alert cannot be snoozed")
+    if until <= now:
+        raise AlertStateError("snooze until a time in the future")
+    if alert.status == "snoozed":
+        _end_snooze(session, alert, now, "replaced")
+    session.add(SnoozeRow(alert_id=alert.id, until=until, actor=actor, note=note, created_at=now))
+    alert.status, alert.snoozed_until, alert.updated_at = "snoozed", until, now
+    _event(session, alert, "snoozed", now, actor=actor, note=note)
+
+
+def resolve(session: Session, alert: AlertRow, actor: str, note: str | None, now: datetime) -> None:
+    """Close the episode by hand; a new one starts only if the account gets worse."""
+    if alert.status == "resolved":
+        raise AlertStateError("the alert is already resolved")
+    if alert.status == "snoozed":
+        _end_snooze(session, alert, now, "resolved")
+    alert.status, alert.resolved_at, alert.resolution = "resolved", now, "manual"
+    alert.updated_at = now
+    _event(session, alert, "resolved", now, actor=actor, note=note)
+
+
+def wake_snoozed(session: Session, now: datetime) -> list[AlertRow]:
+    """Reopen alerts whose snooze ended (they are still at risk: recovery resolves them) and
+    notify."""
+    due = session.scalars(
+        select(AlertRow).where(AlertRow.status == "snoozed", AlertRow.snoozed_until <= now)
+    ).all()
+    for alert in due:
+        _end_snooze(session, alert, now, "expired")
+        alert.status, alert.updated_at = "open", now
+        _event(session, alert, "snooze_ended", now)
+        enqueue(session, alert, NOTIFY["reopen"], change_of(session, alert), now)
+    return list(due)
 
 
 def record_snapshot(session: Session, snap: HealthSnapshot) -> None:

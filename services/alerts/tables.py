@@ -11,7 +11,6 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
-    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -35,21 +34,61 @@ class HealthChangeRow(Base):
 
 
 class AlertRow(Base):
-    """An alert raised by a change that worsened an account's health."""
+    """One risk episode of an account: opened by a change, updated by the later ones, resolved
+    when the account recovers (see services/alerts/lifecycle.py)."""
 
     __tablename__ = "alerts"
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    # the change that opened it
     change_id: Mapped[str] = mapped_column(ForeignKey("health_changes.change_id"), unique=True)
+    latest_change_id: Mapped[str | None] = mapped_column(String(250))
     account_id: Mapped[str] = mapped_column(String(200), index=True)
     severity: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     band: Mapped[str] = mapped_column(String(16))
     score: Mapped[float | None]
+    worst_rank: Mapped[int] = mapped_column(default=2)
+    critical_seen: Mapped[list[str]] = mapped_column(default=list)
     title: Mapped[str] = mapped_column(Text)
     segment: Mapped[str | None] = mapped_column(String(100))
     csm_owner: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(index=True)
+    updated_at: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[str | None] = mapped_column(String(200))
+    snoozed_until: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    resolution: Mapped[str | None] = mapped_column(String(16), comment="recovered or manual")
+
+
+class AlertEventRow(Base):
+    """What happened to an alert, in order: opened, worsened, updated, acknowledged, ..."""
+
+    __tablename__ = "alert_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    change_id: Mapped[str | None] = mapped_column(String(250))
+    actor: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime]
+
+
+class SnoozeRow(Base):
+    """A snooze of an alert: until when, by whom, and how it ended."""
+
+    __tablename__ = "snoozes"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id"), index=True)
+    until: Mapped[datetime]
+    actor: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(20), comment="expired, worse, ...")
 
 
 class WebhookEndpointRow(Base):
@@ -70,10 +109,7 @@ class DeliveryRow(Base):
     """The outbox: one message to one endpoint, written in the alert's transaction."""
 
     __tablename__ = "deliveries"
-    __table_args__ = (
-        UniqueConstraint("alert_id", "endpoint_id", "event_type"),
-        Index("ix_deliveries_due", "status", "next_attempt_at"),
-    )
+    __table_args__ = (Index("ix_deliveries_due", "status", "next_attempt_at"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, comment="Also the webhook-id.")
     alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id"))
@@ -88,6 +124,20 @@ class DeliveryRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     delivered_at: Mapped[datetime | None]
+
+
+class DeliveryAttemptRow(Base):
+    """One attempt of a delivery and what the receiver answered."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    delivery_id: Mapped[str] = mapped_column(ForeignKey("deliveries.id"), index=True)
+    attempt: Mapped[int]
+    at: Mapped[datetime]
+    status_code: Mapped[int | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[float]
 
 
 class AccountHealthRow(Base):

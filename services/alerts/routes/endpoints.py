@@ -10,7 +10,7 @@ from pydantic import AnyHttpUrl, BaseModel, Field
 from sqlalchemy import select
 
 from services.alerts.deps import DbSession
-from services.alerts.store import ALERT_CREATED, EVENT_TYPES, create_endpoint, utcnow
+from services.alerts.store import EVENT_TYPES, create_endpoint, utcnow
 from services.alerts.tables import WebhookEndpointRow
 from services.auth import AlertsReader, AlertsWriter
 from services.http import require_json
@@ -28,7 +28,11 @@ class EndpointIn(BaseModel):
 
     url: AnyHttpUrl
     description: str | None = Field(None, max_length=500)
-    event_types: list[EventType] = Field(default_factory=lambda: [ALERT_CREATED], min_length=1)
+    event_types: list[EventType] = Field(
+        default_factory=lambda: list(EVENT_TYPES),
+        min_length=1,
+        description="alert.created, alert.worsened, alert.reopened, alert.resolved (default all).",
+    )
 
 
 class EndpointOut(BaseModel):

@@ -22,14 +22,16 @@ FAST = Settings(webhook_retry_schedule="0,0.05,0.05", webhook_timeout_s=5)  # ty
 
 
 def raise_alert(sessions: sessionmaker[Session], receiver: Receiver, seq: int = 1) -> str:
-    """Register the receiver (once) and raise an alert; return the endpoint's secret."""
+    """Register the receiver (once) and raise an alert of account acct-<seq>; return the
+    endpoint's secret."""
     with sessions.begin() as session:
         endpoint = session.scalar(
             select(WebhookEndpointRow).where(WebhookEndpointRow.url == receiver.url)
         )
         if endpoint is None:
             endpoint = create_endpoint(session, receiver.url, None, ["alert.created"], utcnow())
-        record_change(session, risk_change("green", "red", seq=seq), utcnow())
+        change = risk_change("green", "red", account=f"acct-{seq}", seq=1)
+        record_change(session, change, utcnow())
         return endpoint.secret
 
 

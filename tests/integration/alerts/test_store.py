@@ -48,8 +48,10 @@ def test_only_changes_for_the_worse_raise_alerts_and_deliveries(
         ).enabled = False
     with sessions.begin() as session:
         assert record_change(session, risk_change("unknown", "green", seq=1), T0) is None
-        alert = record_change(session, risk_change("green", "yellow", seq=2), T0)
-        assert alert is not None and alert.severity == "warning"
+        recorded = record_change(session, risk_change("green", "yellow", seq=2), T0)
+        assert recorded is not None
+        alert = recorded[0]
+        assert alert.severity == "warning"
     with sessions() as session:
         [delivery] = session.scalars(select(DeliveryRow)).all()
         assert delivery.alert_id == alert.id and delivery.status == "pending"
@@ -82,8 +84,8 @@ def test_only_the_newest_snapshot_is_kept(sessions: sessionmaker[Session]) -> No
 def test_a_leased_delivery_is_not_claimed_twice(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
         create_endpoint(session, "http://127.0.0.1:9/hook", None, ["alert.created"], T0)
-        for seq in range(1, 4):
-            record_change(session, risk_change("green", "red", seq=seq), T0)
+        for n in range(1, 4):
+            record_change(session, risk_change("green", "red", account=f"acct-{n}"), T0)
     lease = timedelta(seconds=30)
     with sessions.begin() as session:
         first = [row.id for row in claim_due(session, T0, lease, 2)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.alerts.store import severity_of
+from services.alerts.lifecycle import severity_of
 from tests.support.changes import risk_change
 
 
