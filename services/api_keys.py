@@ -20,7 +20,7 @@ SCOPES = {
     "events:*": "send events of every kind",
     "accounts:write": "send account traits",
     "alerts:read": "read alerts, webhook endpoints and account health",
-    "alerts:write": "manage webhook endpoints",
+    "alerts:write": "acknowledge, snooze and resolve alerts; manage webhook endpoints",
     "*": "everything",
 }
 SECRET_PREFIX = "hm_"

@@ -112,7 +112,7 @@ def _wait_for_alerts(client: httpx.Client, alerts_url: str, expected: int) -> li
     deadline = time.monotonic() + 60
     alerts: list[dict[str, Any]] = []
     while time.monotonic() < deadline:
-        alerts = client.get(f"{alerts_url}/v1/alerts", params={"limit": 500}).json()
+        alerts = client.get(f"{alerts_url}/v1/alerts", params={"limit": 500}).json()["items"]
         if len({a["account_id"] for a in alerts}) >= expected:
             break
         time.sleep(1)

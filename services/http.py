@@ -93,7 +93,9 @@ BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 async def require_json(request: Request) -> None:
     """415 unless a request with a body says it is JSON (`application/json` or `+json`)."""
-    if request.method not in BODY_METHODS:
+    headers = request.headers
+    empty = headers.get("content-length", "0") == "0" and "transfer-encoding" not in headers
+    if request.method not in BODY_METHODS or empty:
         return
     given = request.headers.get("content-type", "")
     media = given.split(";", 1)[0].strip().lower()

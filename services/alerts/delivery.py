@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.alerts import metrics, signing
 from services.alerts.retry import next_attempt_at, parse_retry_after
-from services.alerts.store import claim_due, utcnow
+from services.alerts.store import claim_due, utcnow, wake_snoozed
 from services.alerts.tables import DeliveryRow, WebhookEndpointRow
 from services.settings import Settings
 
@@ -79,13 +79,19 @@ class DeliveryWorker:
                 await asyncio.wait_for(self.wake.wait(), self.settings.delivery_poll_s)
 
     async def run_once(self) -> int:
-        """Claim and send one round of due deliveries; return how many were attempted."""
+        """Reopen alerts whose snooze ended (their notifications join the outbox), then claim
+        and send one round of due deliveries; return how many were attempted."""
+        await asyncio.to_thread(self._wake_snoozed)
         jobs = await asyncio.to_thread(self._claim)
         if jobs:
             outcomes = await asyncio.gather(*(self._send(job) for job in jobs))
             await asyncio.to_thread(self._record, outcomes)
         await asyncio.to_thread(self._update_gauges)
         return len(jobs)
+
+    def _wake_snoozed(self) -> None:
+        with self.sessions.begin() as session:
+            wake_snoozed(session, utcnow())
 
     def _claim(self) -> list[Job]:
         with self.sessions.begin() as session:

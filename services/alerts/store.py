@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from schemas import HealthSnapshot, RiskChange
@@ -303,21 +304,66 @@ def create_endpoint(
     return row
 
 
+@dataclass(frozen=True)
+class AlertFilter:
+    """Which alerts to list; None matches anything."""
+
+    account_id: str | None = None
+    band: str | None = None
+    status: str | None = None
+    owner: str | None = None
+    segment: str | None = None
+
+
 def list_alerts(
-    session: Session, account_id: str | None, band: str | None, limit: int
+    session: Session, where: AlertFilter, limit: int, after: tuple[datetime, str] | None = None
 ) -> list[tuple[AlertRow, dict[str, Any]]]:
-    """Newest alerts first, with their changes."""
+    """Newest alerts first with their latest changes; `after` is the (created_at, id) of the
+    last alert of the previous page."""
     query = (
         select(AlertRow, HealthChangeRow.payload)
-        .join(HealthChangeRow, HealthChangeRow.change_id == AlertRow.change_id)
-        .order_by(AlertRow.created_at.desc(), AlertRow.id)
+        .join(
+            HealthChangeRow,
+            HealthChangeRow.change_id
+            == func.coalesce(AlertRow.latest_change_id, AlertRow.change_id),
+        )
+        .order_by(AlertRow.created_at.desc(), AlertRow.id.desc())
         .limit(limit)
     )
-    if account_id:
-        query = query.where(AlertRow.account_id == account_id)
-    if band:
-        query = query.where(AlertRow.band == band)
+    for column, value in (
+        (AlertRow.account_id, where.account_id),
+        (AlertRow.band, where.band),
+        (AlertRow.status, where.status),
+        (AlertRow.csm_owner, where.owner),
+        (AlertRow.segment, where.segment),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if after is not None:
+        created, alert_id = after
+        query = query.where(
+            or_(
+                AlertRow.created_at < created,
+                and_(AlertRow.created_at == created, AlertRow.id < alert_id),
+            )
+        )
     return [(alert, payload) for alert, payload in session.execute(query).tuples()]
+
+
+def alert_events(session: Session, alert_id: str) -> list[AlertEventRow]:
+    """What happened to an alert, oldest first."""
+    query = select(AlertEventRow).where(AlertEventRow.alert_id == alert_id)
+    return list(session.scalars(query.order_by(AlertEventRow.id)))
+
+
+def health_history(
+    session: Session, account_id: str, limit: int, before_seq: int | None = None
+) -> list[HealthChangeRow]:
+    """The account's changes, newest first: its timeline of scores, bands and reasons."""
+    query = select(HealthChangeRow).where(HealthChangeRow.account_id == account_id)
+    if before_seq is not None:
+        query = query.where(HealthChangeRow.seq < before_seq)
+    return list(session.scalars(query.order_by(HealthChangeRow.seq.desc()).limit(limit)))
 
 
 def claim_due(session: Session, now: datetime, lease: timedelta, limit: int) -> list[DeliveryRow]:

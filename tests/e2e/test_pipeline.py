@@ -113,7 +113,7 @@ def test_an_account_going_at_risk_reaches_every_output(system: System) -> None:
     assert [c["seq"] for c in changes] == list(range(1, len(changes) + 1))
 
     # (c) the alerts API lists it, and the account's health is known
-    listed = system.alerts.get("/v1/alerts", params={"account_id": ACCOUNT}).json()
+    listed = system.alerts.get("/v1/alerts", params={"account_id": ACCOUNT}).json()["items"]
     assert alert["id"] in {a["id"] for a in listed}
     health = eventually(
         lambda: (

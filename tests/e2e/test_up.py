@@ -52,7 +52,7 @@ def test_up_demo_runs_everything_shows_alerts_and_stops_cleanly(tmp_path: Path) 
         assert shown and int(shown.group(1)) > 0, output
         listed = httpx.get(
             f"{urls['alerts']}/v1/alerts", headers={"Authorization": f"Bearer {key.group(1)}"}
-        ).json()
+        ).json()["items"]
         assert {a["band"] for a in listed} <= {"yellow", "red", "green"} and listed
     finally:
         process.send_signal(signal.SIGINT)

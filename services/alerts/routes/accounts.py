@@ -1,11 +1,16 @@
-"""An account's latest health."""
+"""An account's health: the latest, and its history of changes."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, status
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, status
+from pydantic import BaseModel
 
 from schemas import HealthSnapshot
 from services.alerts.deps import DbSession
+from services.alerts.store import health_history
 from services.alerts.tables import AccountHealthRow
 from services.auth import AlertsReader
 
@@ -24,3 +29,33 @@ def account_health(account_id: str, session: DbSession, _key: AlertsReader) -> H
             status.HTTP_404_NOT_FOUND, f"no health known for account {account_id!r}"
         )
     return HealthSnapshot.model_validate(row.snapshot)
+
+
+class HealthPoint(BaseModel):
+    """One change of an account's health: when, from what to what, and why."""
+
+    change_id: str
+    seq: int
+    occurred_at: datetime
+    previous: dict[str, Any]
+    current: dict[str, Any]
+    reasons: list[dict[str, Any]]
+    components: list[dict[str, Any]]
+    model_version: str
+
+
+@router.get("/{account_id}/health/history", summary="An account's timeline of health changes")
+def account_history(
+    account_id: str,
+    session: DbSession,
+    _key: AlertsReader,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    before_seq: Annotated[
+        int | None, Query(ge=1, description="Page on: the smallest seq of the previous page.")
+    ] = None,
+) -> list[HealthPoint]:
+    """Newest first; empty while the account has had no change."""
+    return [
+        HealthPoint.model_validate(row.payload)
+        for row in health_history(session, account_id, limit, before_seq)
+    ]

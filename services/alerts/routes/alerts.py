@@ -1,27 +1,44 @@
-"""Alerts: list what was raised."""
+"""Alerts: list with filters and pages, get one with its timeline, acknowledge, snooze, resolve."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+import base64
+import binascii
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, status
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from schemas.health import Band
 from services.alerts.deps import DbSession
-from services.alerts.store import alert_view, list_alerts
-from services.auth import AlertsReader
+from services.alerts.store import (
+    AlertFilter,
+    AlertStateError,
+    acknowledge,
+    alert_events,
+    alert_view,
+    change_of,
+    list_alerts,
+    resolve,
+    snooze,
+    utcnow,
+)
+from services.alerts.tables import AlertRow
+from services.auth import AlertsReader, AlertsWriter
+from services.http import require_json
 
-router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
+router = APIRouter(prefix="/v1/alerts", tags=["alerts"], dependencies=[Depends(require_json)])
+AlertStatus = Literal["open", "acknowledged", "snoozed", "resolved"]
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such alert"}}
 
 
 class AlertOut(BaseModel):
-    """An alert and the risk change that raised it."""
+    """An alert (one risk episode of an account) and its latest risk change."""
 
     id: str
     account_id: str
-    status: str
+    status: AlertStatus
     severity: str
     band: Band
     score: float | None
@@ -29,7 +46,77 @@ class AlertOut(BaseModel):
     segment: str | None
     csm_owner: str | None
     created_at: datetime
+    updated_at: datetime | None
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    snoozed_until: datetime | None
+    resolved_at: datetime | None
+    resolution: str | None
     change: dict[str, Any]
+
+
+class AlertPage(BaseModel):
+    """A page of alerts, newest first; pass `next_cursor` as `cursor` for the next one."""
+
+    items: list[AlertOut]
+    next_cursor: str | None
+
+
+class AlertEvent(BaseModel):
+    """One step of an alert's life."""
+
+    kind: str = Field(description="open, update, worsen, reopen, resolve, acknowledged, ...")
+    change_id: str | None
+    actor: str | None
+    note: str | None
+    at: datetime
+
+
+class AlertDetail(AlertOut):
+    """An alert with its timeline."""
+
+    events: list[AlertEvent]
+
+
+class Actor(BaseModel):
+    """Who acts, and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    by: str | None = Field(None, max_length=200, description="Default: the API key's id.")
+    note: str | None = Field(None, max_length=2000)
+
+
+class SnoozeIn(Actor):
+    """Until when: a time, or a number of minutes from now."""
+
+    until: AwareDatetime | None = None
+    minutes: int | None = Field(None, ge=1, le=60 * 24 * 90)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> SnoozeIn:
+        if (self.until is None) == (self.minutes is None):
+            raise ValueError("give either until or minutes")
+        return self
+
+    def end(self, now: datetime) -> datetime:
+        """When the snooze ends."""
+        return self.until or now + timedelta(minutes=self.minutes or 0)
+
+
+def encode_cursor(alert: AlertRow) -> str:
+    return base64.urlsafe_b64encode(f"{alert.created_at.isoformat()}|{alert.id}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        created, _, alert_id = base64.urlsafe_b64decode(cursor).decode().partition("|")
+        return datetime.fromisoformat(created).astimezone(UTC), alert_id
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            [{"loc": ["query", "cursor"], "msg": "not a cursor this API gave", "type": "cursor"}],
+        ) from exc
 
 
 @router.get("", summary="List alerts, newest first")
@@ -38,9 +125,99 @@ def get_alerts(
     _key: AlertsReader,
     account_id: str | None = None,
     band: Band | None = None,
+    status_: Annotated[AlertStatus | None, Query(alias="status")] = None,
+    owner: Annotated[str | None, Query(description="The CSM owner's email.")] = None,
+    segment: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> list[AlertOut]:
-    return [
-        AlertOut(**alert_view(a, change))
-        for a, change in list_alerts(session, account_id, band, limit)
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
+) -> AlertPage:
+    where = AlertFilter(account_id, band, status_, owner, segment)
+    after = None if cursor is None else decode_cursor(cursor)
+    rows = list_alerts(session, where, limit + 1, after)
+    page = rows[:limit]
+    more = len(rows) > limit
+    return AlertPage(
+        items=[AlertOut(**alert_view(a, change)) for a, change in page],
+        next_cursor=encode_cursor(page[-1][0]) if more and page else None,
+    )
+
+
+def _alert(session: DbSession, alert_id: str) -> AlertRow:
+    alert = session.get(AlertRow, alert_id)
+    if alert is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no alert {alert_id!r}")
+    return alert
+
+
+def _detail(session: DbSession, alert: AlertRow) -> AlertDetail:
+    events = [
+        AlertEvent.model_validate(e, from_attributes=True) for e in alert_events(session, alert.id)
     ]
+    return AlertDetail(**alert_view(alert, change_of(session, alert)), events=events)
+
+
+@router.get("/{alert_id}", summary="An alert and its timeline", responses=NOT_FOUND)
+def get_alert(alert_id: str, session: DbSession, _key: AlertsReader) -> AlertDetail:
+    return _detail(session, _alert(session, alert_id))
+
+
+def _act(session: DbSession, alert_id: str, action: Any) -> AlertDetail:
+    alert = _alert(session, alert_id)
+    try:
+        action(alert, utcnow())
+    except AlertStateError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    session.flush()
+    return _detail(session, alert)
+
+
+ACT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **NOT_FOUND,
+    409: {"description": "The alert's status does not allow it (e.g. already resolved)"},
+}
+ACTOR_EXAMPLE = {"kim": {"value": {"by": "kim@example.com", "note": "Calling them today."}}}
+
+
+@router.post("/{alert_id}/acknowledge", summary="Someone is on it", responses=ACT_RESPONSES)
+def post_acknowledge(
+    alert_id: str,
+    session: DbSession,
+    caller: AlertsWriter,
+    body: Annotated[Actor, Body(openapi_examples=ACTOR_EXAMPLE)] = Actor(),
+) -> AlertDetail:
+    """Quiet until it gets worse."""
+    actor = body.by or caller.key_id
+    return _act(session, alert_id, lambda alert, now: acknowledge(session, alert, actor, now))
+
+
+@router.post("/{alert_id}/snooze", summary="Silence until a time", responses=ACT_RESPONSES)
+def post_snooze(
+    alert_id: str,
+    body: Annotated[
+        SnoozeIn, Body(openapi_examples={"a day": {"value": {"minutes": 1440, "note": "QBR"}}})
+    ],
+    session: DbSession,
+    caller: AlertsWriter,
+) -> AlertDetail:
+    """Reopens when the snooze ends if the account is still at risk, or at once if it gets
+    worse."""
+    actor = body.by or caller.key_id
+
+    def act(alert: AlertRow, now: datetime) -> None:
+        snooze(session, alert, body.end(now), actor, body.note, now)
+
+    return _act(session, alert_id, act)
+
+
+@router.post("/{alert_id}/resolve", summary="Close the episode", responses=ACT_RESPONSES)
+def post_resolve(
+    alert_id: str,
+    session: DbSession,
+    caller: AlertsWriter,
+    body: Annotated[Actor, Body(openapi_examples=ACTOR_EXAMPLE)] = Actor(),
+) -> AlertDetail:
+    """A new alert is raised only if the account gets worse than now."""
+    actor = body.by or caller.key_id
+    return _act(
+        session, alert_id, lambda alert, now: resolve(session, alert, actor, body.note, now)
+    )
