@@ -1,0 +1,1 @@
+"""Notification channels for alerts: Slack incoming webhooks and email."""
