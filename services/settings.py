@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 if TYPE_CHECKING:
+    from services.alerts.channels.email import SmtpConfig
     from services.alerts.lifecycle import Policy
 
 DEFAULT_RETRY_SCHEDULE = (0.0, 5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
@@ -114,6 +115,31 @@ class Settings(BaseSettings):
         description="Seconds to wait before each delivery attempt, comma-separated.",
     )
     webhook_timeout_s: float = Field(10.0, gt=0, description="Timeout of one webhook request.")
+    public_url: str = Field(
+        "http://127.0.0.1:8001",
+        description="Base URL of the alerts API as people reach it (links in Slack and email).",
+    )
+    routes_file: Path | None = Field(
+        None, description="TOML file of routes, kept in sync with the routes table at start."
+    )
+    smtp_host: str | None = Field(None, description="SMTP server; without it no email is sent.")
+    smtp_port: int = Field(25, description="SMTP port (587 for STARTTLS, 465 for TLS).")
+    smtp_security: Literal["none", "starttls", "tls"] = Field(
+        "none", description="SMTP transport security."
+    )
+    smtp_username: str | None = Field(None, description="SMTP login, if the server needs one.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password.")
+    smtp_sender: str = Field("healthmon@localhost", description="From address of alert email.")
+    webhook_disable_after_s: float = Field(
+        5 * 86400.0,
+        gt=0,
+        description="An endpoint failing every delivery for this long is disabled.",
+    )
+    webhook_secret_overlap_s: float = Field(
+        86400.0,
+        ge=0,
+        description="After a secret rotation, how long messages are also signed with the old one.",
+    )
     alerts_resolve_band: Literal["green", "yellow"] = Field(
         "green", description="An alert resolves itself when its account recovers to this band."
     )
@@ -159,6 +185,18 @@ class Settings(BaseSettings):
     def api_key_values(self) -> frozenset[str]:
         """The configured keys as plain strings, for comparison."""
         return frozenset(k.get_secret_value() for k in self.api_keys)
+
+    def smtp(self) -> SmtpConfig | None:
+        """The SMTP server's configuration, None when email is off."""
+        from services.alerts.channels.email import SmtpConfig
+
+        if self.smtp_host is None:
+            return None
+        password = None if self.smtp_password is None else self.smtp_password.get_secret_value()
+        return SmtpConfig(
+            self.smtp_host, self.smtp_port, self.smtp_security, self.smtp_username, password,
+            self.smtp_sender, self.webhook_timeout_s,
+        )  # fmt: skip
 
     def alert_policy(self) -> Policy:
         """When alerts resolve and reopen."""

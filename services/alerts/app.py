@@ -4,21 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI, Request
 from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
 
 from services.alerts.consumer import ChangeConsumer
 from services.alerts.delivery import DeliveryWorker
-from services.alerts.routes import accounts, alerts, endpoints
+from services.alerts.routes import accounts, alerts, endpoints, rules
+from services.alerts.routing import EMAIL_CHANNELS, read_routes_file
+from services.alerts.store import routes_of, sync_file_routes, utcnow
 from services.api_keys import KeyStore
 from services.http import install_common, ops_router
 from services.rate_limit import RateLimiter
 from services.settings import Settings
 from services.sql import Database, init_db, make_engine, session_factory
+
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings, background: bool = True) -> FastAPI:
@@ -26,6 +32,7 @@ def create_app(settings: Settings, background: bool = True) -> FastAPI:
     engine = make_engine(settings.sqlalchemy_url)
     init_db(engine)
     sessions = session_factory(engine)
+    load_routes(settings, sessions)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -73,6 +80,7 @@ def create_app(settings: Settings, background: bool = True) -> FastAPI:
     app.include_router(ops_router(ready))
     app.include_router(alerts.router)
     app.include_router(endpoints.router)
+    app.include_router(rules.router)
     app.include_router(accounts.router)
     return app
 
@@ -80,3 +88,18 @@ def create_app(settings: Settings, background: bool = True) -> FastAPI:
 def _ping(request: Request) -> None:
     with request.app.state.sessions() as session:
         session.execute(text("SELECT 1"))
+
+
+def load_routes(settings: Settings, sessions: sessionmaker[Session]) -> None:
+    """Sync the routes file into the routes table; warn about email routes without SMTP."""
+    with sessions.begin() as session:
+        if settings.routes_file is not None:
+            specs = read_routes_file(settings.routes_file.read_text())
+            sync_file_routes(session, specs, utcnow())
+        routes = routes_of(session)
+    emailing = [r.name for r in routes if any(c.type in EMAIL_CHANNELS for c in r.channels)]
+    if emailing and settings.smtp_host is None:
+        log.warning(
+            "routes %s send email but no SMTP server is set (HEALTHMON_SMTP_HOST): their email "
+            "is not sent", ", ".join(repr(n) for n in emailing),
+        )  # fmt: skip

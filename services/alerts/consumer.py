@@ -34,6 +34,7 @@ def store_records(
     now: datetime,
     first_delay_s: float = 0.0,
     policy: Policy = Policy(),
+    email: bool = True,
 ) -> tuple[int, list[DeadLetter]]:
     """Store a batch in one transaction; return the notifications written and the dead letters."""
     notified, dead = 0, []
@@ -45,9 +46,8 @@ def store_records(
             continue
         try:
             if msg.topic == changes_topic:
-                recorded = record_change(
-                    session, RiskChange.model_validate(data), now, first_delay_s, policy
-                )
+                change = RiskChange.model_validate(data)
+                recorded = record_change(session, change, now, first_delay_s, policy, email)
                 metrics.CHANGES.labels("stored").inc()
                 if recorded is not None:
                     alert, decision = recorded
@@ -125,4 +125,5 @@ class ChangeConsumer:
                 utcnow(),
                 first_delay,
                 self.settings.alert_policy(),
+                self.settings.smtp_host is not None,
             )

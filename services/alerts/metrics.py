@@ -5,7 +5,15 @@ from prometheus_client import Counter, Gauge
 CHANGES = Counter("healthmon_alerts_changes_total", "Risk changes stored", ["outcome"])
 ALERTS = Counter("healthmon_alerts_raised_total", "Alerts raised by severity", ["severity"])
 DELIVERIES = Counter(
-    "healthmon_deliveries_total", "Delivery attempts by channel and outcome", ["channel", "outcome"]
+    "healthmon_deliveries_total",
+    "Delivery attempts by channel and outcome (delivered, failed and retried later, gave_up)",
+    ["channel", "outcome"],
+)
+ATTEMPTS = Counter("healthmon_delivery_attempts_total", "Delivery attempts", ["channel"])
+DISABLED_ENDPOINTS = Gauge(
+    "healthmon_webhook_endpoints_disabled",
+    "Webhook endpoints disabled (410 Gone, failing past HEALTHMON_WEBHOOK_DISABLE_AFTER_S, or "
+    "by hand)",
 )
 PENDING = Gauge("healthmon_deliveries_pending", "Deliveries not yet delivered nor given up")
 OLDEST_PENDING = Gauge(

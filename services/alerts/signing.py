@@ -26,12 +26,14 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode()
 
 
-def headers(secret: str, msg_id: str, timestamp: int, body: bytes) -> dict[str, str]:
-    """The three Standard Webhooks headers plus the content type."""
+def headers(secrets: str | list[str], msg_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+    """The three Standard Webhooks headers plus the content type; with several secrets (during
+    a rotation) the signature header holds one signature per secret, space-separated."""
+    keys = [secrets] if isinstance(secrets, str) else secrets
     return {
         "webhook-id": msg_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": sign(secret, msg_id, timestamp, body),
+        "webhook-signature": " ".join(sign(k, msg_id, timestamp, body) for k in keys),
         "content-type": "application/json",
     }
 

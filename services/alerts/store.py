@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,17 +23,20 @@ from services.alerts.lifecycle import (
     rank,
     severity_of,
 )
+from services.alerts.routing import Destination, RouteSpec, destinations
 from services.alerts.signing import new_secret
 from services.alerts.tables import (
     AccountHealthRow,
     AlertEventRow,
     AlertRow,
+    DeliveryAttemptRow,
     DeliveryRow,
     HealthChangeRow,
+    RouteRow,
     SnoozeRow,
     WebhookEndpointRow,
 )
-from services.codec import dumps
+from services.codec import dumps, loads
 
 EVENT_TYPES = tuple(NOTIFY.values())
 SEVERITY_RANK = {"warning": 0, "critical": 1}
@@ -69,6 +73,12 @@ def alert_view(alert: AlertRow, change: dict[str, Any]) -> dict[str, Any]:
         "resolution": alert.resolution,
         "change": change,
     }
+
+
+def json_ready(view: dict[str, Any]) -> dict[str, Any]:
+    """An alert view as its JSON reads back (times as strings), for routing and rendering."""
+    data: dict[str, Any] = loads(dumps(view))
+    return data
 
 
 def latest_alert(session: Session, account_id: str) -> AlertRow | None:
@@ -121,6 +131,7 @@ def record_change(
     now: datetime,
     first_delay_s: float = 0.0,
     policy: Policy = Policy(),
+    email: bool = True,
 ) -> tuple[AlertRow, Decision] | None:
     """Store a change once and apply it to the account's alert; None when it was already
     stored or concerns no alert. Notifications go to the outbox in the same transaction."""
@@ -175,8 +186,36 @@ def record_change(
     session.flush()
     _event(session, alert, decision.action, now, change_id=change.change_id)
     if decision.event_type is not None:
-        enqueue(session, alert, decision.event_type, payload, now, first_delay_s)
+        enqueue(session, alert, decision.event_type, payload, now, first_delay_s, email)
     return alert, decision
+
+
+def sync_file_routes(session: Session, routes: list[RouteSpec], now: datetime) -> None:
+    """Make the routes that came from the routes file exactly `routes` (ids `file_<hash>` of
+    their names)."""
+    wanted = {"file_" + hashlib.sha256(r.name.encode()).hexdigest()[:16]: r for r in routes}
+    existing = session.scalars(select(RouteRow).where(RouteRow.id.startswith("file_"))).all()
+    for row in existing:
+        if row.id not in wanted:
+            session.delete(row)
+    for route_id, spec in wanted.items():
+        row = session.get(RouteRow, route_id) or RouteRow(id=route_id, created_at=now)
+        store_route(row, spec)
+        row.updated_at = now
+        session.add(row)
+
+
+def store_route(row: RouteRow, spec: RouteSpec) -> None:
+    """Write a route's fields onto its row."""
+    data = spec.model_dump(mode="json")
+    row.name, row.position, row.enabled = data["name"], data["position"], data["enabled"]
+    row.match, row.channels = data["match"], data["channels"]
+
+
+def routes_of(session: Session) -> list[RouteSpec]:
+    """The enabled routes, in order."""
+    rows = session.scalars(select(RouteRow).where(RouteRow.enabled).order_by(RouteRow.position))
+    return [RouteSpec.model_validate(row, from_attributes=True) for row in rows]
 
 
 def enqueue(
@@ -186,25 +225,43 @@ def enqueue(
     change: dict[str, Any],
     now: datetime,
     first_delay_s: float = 0.0,
+    email: bool = True,
 ) -> int:
-    """Write a notification of `alert` to the outbox of every endpoint that wants it."""
-    body = dumps({"type": event_type, "timestamp": now, "data": alert_view(alert, change)})
-    count = 0
-    for endpoint in session.scalars(select(WebhookEndpointRow).where(WebhookEndpointRow.enabled)):
-        if event_type in endpoint.event_types:
-            session.add(
-                DeliveryRow(
-                    id=_id("msg"),
-                    alert_id=alert.id,
-                    endpoint_id=endpoint.id,
-                    event_type=event_type,
-                    body=body,
-                    next_attempt_at=now + timedelta(seconds=first_delay_s),
-                    created_at=now,
-                )
+    """Write a notification of `alert` to the outbox: once for every webhook endpoint that
+    subscribes to `event_type` and every destination a route gives (email ones only when
+    `email`, i.e. an SMTP server is configured)."""
+    view = alert_view(alert, change)
+    body = dumps({"type": event_type, "timestamp": now, "data": view})
+    endpoints = {
+        e.id: e
+        for e in session.scalars(select(WebhookEndpointRow).where(WebhookEndpointRow.enabled))
+    }
+    wanted = [
+        Destination("webhook", e.id) for e in endpoints.values() if event_type in e.event_types
+    ]
+    for destination in destinations(routes_of(session), json_ready(view), event_type):
+        if destination.channel == "webhook" and destination.target not in endpoints:
+            continue  # a route naming a disabled or deleted endpoint
+        if destination.channel == "email" and not email:
+            continue
+        if destination not in wanted:
+            wanted.append(destination)
+    for destination in wanted:
+        webhook = destination.channel == "webhook"
+        session.add(
+            DeliveryRow(
+                id=_id("msg"),
+                alert_id=alert.id,
+                channel=destination.channel,
+                endpoint_id=destination.target if webhook else None,
+                target=None if webhook else destination.target,
+                event_type=event_type,
+                body=body,
+                next_attempt_at=now + timedelta(seconds=first_delay_s),
+                created_at=now,
             )
-            count += 1
-    return count
+        )
+    return len(wanted)
 
 
 def change_of(session: Session, alert: AlertRow) -> dict[str, Any]:
@@ -254,7 +311,7 @@ def resolve(session: Session, alert: AlertRow, actor: str, note: str | None, now
     _event(session, alert, "resolved", now, actor=actor, note=note)
 
 
-def wake_snoozed(session: Session, now: datetime) -> list[AlertRow]:
+def wake_snoozed(session: Session, now: datetime, email: bool = True) -> list[AlertRow]:
     """Reopen alerts whose snooze ended (they are still at risk: recovery resolves them) and
     notify."""
     due = session.scalars(
@@ -264,7 +321,7 @@ def wake_snoozed(session: Session, now: datetime) -> list[AlertRow]:
         _end_snooze(session, alert, now, "expired")
         alert.status, alert.updated_at = "open", now
         _event(session, alert, "snooze_ended", now)
-        enqueue(session, alert, NOTIFY["reopen"], change_of(session, alert), now)
+        enqueue(session, alert, NOTIFY["reopen"], change_of(session, alert), now, email=email)
     return list(due)
 
 
@@ -313,6 +370,69 @@ class AlertFilter:
     status: str | None = None
     owner: str | None = None
     segment: str | None = None
+
+
+def update_endpoint(row: WebhookEndpointRow, changes: dict[str, Any], now: datetime) -> None:
+    """Apply changed fields; enabling clears why it was disabled."""
+    for name, value in changes.items():
+        setattr(row, name, value)
+    if changes.get("enabled"):
+        row.disabled_at = row.disabled_reason = row.failing_since = None
+    elif changes.get("enabled") is False and row.disabled_at is None:
+        row.disabled_at, row.disabled_reason = now, "disabled by hand"
+    row.updated_at = now
+
+
+def rotate_secret(row: WebhookEndpointRow, now: datetime, overlap: timedelta) -> None:
+    """A new secret; the old one keeps signing too until the overlap ends."""
+    row.previous_secret, row.previous_secret_until = row.secret, now + overlap
+    row.secret, row.updated_at = new_secret(), now
+
+
+def replay_to(
+    session: Session,
+    endpoint: WebhookEndpointRow,
+    alert_id: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    now: datetime,
+) -> int:
+    """Queue again for `endpoint` every notification (of its event types) of one alert or of
+    the alerts raised in [since, until); return how many."""
+    query = select(DeliveryRow).join(AlertRow, AlertRow.id == DeliveryRow.alert_id)
+    if alert_id is not None:
+        query = query.where(DeliveryRow.alert_id == alert_id)
+    if since is not None:
+        query = query.where(AlertRow.created_at >= since)
+    if until is not None:
+        query = query.where(AlertRow.created_at < until)
+    seen: set[tuple[str, str, datetime]] = set()
+    for past in session.scalars(query.order_by(DeliveryRow.created_at)):
+        notification = (past.alert_id, past.event_type, past.created_at)
+        if notification in seen or past.event_type not in endpoint.event_types:
+            continue
+        seen.add(notification)
+        session.add(
+            DeliveryRow(
+                id=_id("msg"), alert_id=past.alert_id, channel="webhook", endpoint_id=endpoint.id,
+                event_type=past.event_type, body=past.body, next_attempt_at=now, created_at=now,
+            )
+        )  # fmt: skip
+    return len(seen)
+
+
+def attempts_of(
+    session: Session, endpoint_id: str, limit: int
+) -> list[tuple[DeliveryAttemptRow, DeliveryRow]]:
+    """The endpoint's delivery attempts, newest first."""
+    query = (
+        select(DeliveryAttemptRow, DeliveryRow)
+        .join(DeliveryRow, DeliveryRow.id == DeliveryAttemptRow.delivery_id)
+        .where(DeliveryRow.endpoint_id == endpoint_id)
+        .order_by(DeliveryAttemptRow.at.desc(), DeliveryAttemptRow.id.desc())
+        .limit(limit)
+    )
+    return [(a, d) for a, d in session.execute(query).tuples()]
 
 
 def list_alerts(

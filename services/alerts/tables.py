@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     ForeignKey,
     Index,
     LargeBinary,
@@ -103,17 +104,41 @@ class WebhookEndpointRow(Base):
     event_types: Mapped[list[str]]
     enabled: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
+    updated_at: Mapped[datetime | None]
+    previous_secret: Mapped[str | None] = mapped_column(String(100))
+    previous_secret_until: Mapped[datetime | None]
+    failing_since: Mapped[datetime | None]
+    disabled_at: Mapped[datetime | None]
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class RouteRow(Base):
+    """Who hears of which alerts: a match on the alert and the channels to send it to."""
+
+    __tablename__ = "routes"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(default=100)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    match: Mapped[dict[str, Any]]
+    channels: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime | None]
 
 
 class DeliveryRow(Base):
-    """The outbox: one message to one endpoint, written in the alert's transaction."""
+    """The outbox: one notification to one destination (a webhook endpoint, a Slack webhook, an
+    email address), written in the alert's transaction."""
 
     __tablename__ = "deliveries"
     __table_args__ = (Index("ix_deliveries_due", "status", "next_attempt_at"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, comment="Also the webhook-id.")
     alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id"))
-    endpoint_id: Mapped[str] = mapped_column(ForeignKey("webhook_endpoints.id"))
+    channel: Mapped[str] = mapped_column(String(16), default="webhook")
+    endpoint_id: Mapped[str | None] = mapped_column(ForeignKey("webhook_endpoints.id"))
+    target: Mapped[str | None] = mapped_column(Text, comment="Slack URL or email address.")
     event_type: Mapped[str] = mapped_column(String(64))
     body: Mapped[bytes] = mapped_column(LargeBinary)
     status: Mapped[str] = mapped_column(String(16), default="pending")

@@ -1,16 +1,26 @@
-"""Webhook endpoints: register and list receivers of signed webhooks."""
+"""Webhook endpoints: register, list, update, rotate the secret, ping, replay, attempts."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+from datetime import datetime, timedelta
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, status
-from pydantic import AnyHttpUrl, BaseModel, Field
+import httpx
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, status
+from pydantic import AnyHttpUrl, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 
+from services.alerts.delivery import endpoint_secrets, send_ping
 from services.alerts.deps import DbSession
-from services.alerts.store import EVENT_TYPES, create_endpoint, utcnow
+from services.alerts.store import (
+    EVENT_TYPES,
+    attempts_of,
+    create_endpoint,
+    replay_to,
+    rotate_secret,
+    update_endpoint,
+    utcnow,
+)
 from services.alerts.tables import WebhookEndpointRow
 from services.auth import AlertsReader, AlertsWriter
 from services.http import require_json
@@ -44,6 +54,68 @@ class EndpointOut(BaseModel):
     event_types: list[str]
     enabled: bool
     created_at: datetime
+    updated_at: datetime | None
+    previous_secret_until: datetime | None = Field(
+        description="Until then messages are signed with the previous secret too."
+    )
+    failing_since: datetime | None
+    disabled_at: datetime | None
+    disabled_reason: str | None
+
+
+class EndpointPatch(BaseModel):
+    """Fields to change; `enabled: true` re-enables a disabled endpoint."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: AnyHttpUrl | None = None
+    description: str | None = Field(None, max_length=500)
+    event_types: list[EventType] | None = Field(None, min_length=1)
+    enabled: bool | None = None
+
+
+class Ping(BaseModel):
+    """What the endpoint answered to a test message."""
+
+    delivered: bool
+    status_code: int | None
+    error: str | None
+    duration_ms: float
+
+
+class ReplayIn(BaseModel):
+    """Which notifications to send again: one alert's, or those of a time range."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    alert_id: str | None = None
+    since: AwareDatetime | None = None
+    until: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _scope(self) -> ReplayIn:
+        if (self.alert_id is None) == (self.since is None):
+            raise ValueError("give alert_id, or since (and optionally until)")
+        return self
+
+
+class Replayed(BaseModel):
+    """How many notifications were queued again for the endpoint."""
+
+    queued: int
+
+
+class AttemptOut(BaseModel):
+    """One delivery attempt to the endpoint."""
+
+    delivery_id: str = Field(description="The webhook-id of the message.")
+    alert_id: str
+    event_type: str
+    attempt: int
+    at: datetime
+    status_code: int | None
+    error: str | None
+    duration_ms: float
 
 
 class EndpointCreated(EndpointOut):
@@ -67,3 +139,105 @@ def register(body: EndpointIn, session: DbSession, _key: AlertsWriter) -> Endpoi
 def list_endpoints(session: DbSession, _key: AlertsReader) -> list[EndpointOut]:
     rows = session.scalars(select(WebhookEndpointRow).order_by(WebhookEndpointRow.created_at))
     return [EndpointOut(**_out(row)) for row in rows]
+
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such endpoint"}}
+
+
+def _endpoint(session: DbSession, endpoint_id: str) -> WebhookEndpointRow:
+    row = session.get(WebhookEndpointRow, endpoint_id)
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no webhook endpoint {endpoint_id!r}")
+    return row
+
+
+@router.patch("/{endpoint_id}", summary="Change or re-enable an endpoint", responses=NOT_FOUND)
+def patch_endpoint(
+    endpoint_id: str,
+    body: Annotated[
+        EndpointPatch, Body(openapi_examples={"re-enable": {"value": {"enabled": True}}})
+    ],
+    session: DbSession,
+    _key: AlertsWriter,
+) -> EndpointOut:
+    row = _endpoint(session, endpoint_id)
+    update_endpoint(row, body.model_dump(exclude_unset=True, mode="json"), utcnow())
+    session.flush()
+    return EndpointOut(**_out(row))
+
+
+@router.post(
+    "/{endpoint_id}/rotate-secret", summary="Make a new signing secret", responses=NOT_FOUND
+)
+def rotate(
+    endpoint_id: str, request: Request, session: DbSession, _key: AlertsWriter
+) -> EndpointCreated:
+    """The new secret is shown only now. Messages are signed with both secrets (two
+    signatures in webhook-signature) for HEALTHMON_WEBHOOK_SECRET_OVERLAP_S, so receivers can
+    switch over without losing any."""
+    row = _endpoint(session, endpoint_id)
+    overlap = timedelta(seconds=request.app.state.settings.webhook_secret_overlap_s)
+    rotate_secret(row, utcnow(), overlap)
+    session.flush()
+    return EndpointCreated(**_out(row), secret=row.secret)
+
+
+@router.post("/{endpoint_id}/ping", summary="Send a test message now", responses=NOT_FOUND)
+async def ping(endpoint_id: str, request: Request, _key: AlertsWriter) -> Ping:
+    """A signed `webhook.ping` message, sent once (not retried) and not counted as a failure
+    of the endpoint; the answer says what the receiver did."""
+    sessions = request.app.state.sessions
+    with sessions() as session:
+        row = _endpoint(session, endpoint_id)
+        url, secrets = row.url, endpoint_secrets(row, utcnow())
+    settings = request.app.state.settings
+    async with httpx.AsyncClient() as client:
+        outcome, duration_ms = await send_ping(client, url, secrets, settings.webhook_timeout_s)
+    return Ping(
+        delivered=outcome.ok,
+        status_code=outcome.status_code,
+        error=outcome.error,
+        duration_ms=duration_ms,
+    )
+
+
+@router.post("/{endpoint_id}/replay", summary="Send notifications again", responses=NOT_FOUND)
+def replay(
+    endpoint_id: str,
+    body: Annotated[
+        ReplayIn,
+        Body(openapi_examples={"a day": {"value": {"since": "2026-11-24T00:00:00Z"}}}),
+    ],
+    session: DbSession,
+    _key: AlertsWriter,
+) -> Replayed:
+    """Queues again, for this endpoint, the notifications of one alert or of the alerts raised
+    in a time range (those of its event types), as new messages with new webhook-ids."""
+    row = _endpoint(session, endpoint_id)
+    queued = replay_to(session, row, body.alert_id, body.since, body.until, utcnow())
+    return Replayed(queued=queued)
+
+
+@router.get(
+    "/{endpoint_id}/attempts", summary="Delivery attempts, newest first", responses=NOT_FOUND
+)
+def attempts(
+    endpoint_id: str,
+    session: DbSession,
+    _key: AlertsReader,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[AttemptOut]:
+    _endpoint(session, endpoint_id)
+    return [
+        AttemptOut(
+            delivery_id=delivery.id,
+            alert_id=delivery.alert_id,
+            event_type=delivery.event_type,
+            attempt=a.attempt,
+            at=a.at,
+            status_code=a.status_code,
+            error=a.error,
+            duration_ms=a.duration_ms,
+        )
+        for a, delivery in attempts_of(session, endpoint_id, limit)
+    ]

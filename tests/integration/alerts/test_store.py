@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from schemas import HealthSnapshot
 from services.alerts.store import (
+    AlertFilter,
     claim_due,
     create_endpoint,
     list_alerts,
@@ -56,9 +57,9 @@ def test_only_changes_for_the_worse_raise_alerts_and_deliveries(
         [delivery] = session.scalars(select(DeliveryRow)).all()
         assert delivery.alert_id == alert.id and delivery.status == "pending"
         assert b'"type":"alert.created"' in delivery.body
-        [(listed, change)] = list_alerts(session, "acct-1", None, 10)
+        [(listed, change)] = list_alerts(session, AlertFilter(account_id="acct-1"), 10)
         assert listed.id == alert.id and change["change_id"] == "acct-1:2"
-        assert list_alerts(session, None, "red", 10) == []
+        assert list_alerts(session, AlertFilter(band="red"), 10) == []
 
 
 def test_only_the_newest_snapshot_is_kept(sessions: sessionmaker[Session]) -> None:

@@ -6,7 +6,6 @@ import datetime as dt
 import ipaddress
 import ssl
 from collections.abc import Callable, Iterator
-from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -21,42 +20,11 @@ from cryptography.x509.oid import NameOID
 
 from services.alerts.channels.email import SmtpConfig, alert_email, send_email
 from services.ports import free_port
+from tests.support.smtp import Mailbox
 from tests.unit.alerts.channels.test_email import FULL
 
 pytestmark = pytest.mark.integration
 URL = "https://alerts.example.com/v1/accounts/acme/health"
-
-
-class Mailbox:
-    """Stores what it accepts; answers RCPT for addresses in `refuse` with their reply."""
-
-    def __init__(self, refuse: dict[str, str] | None = None) -> None:
-        self.refuse = refuse or {}
-        self.envelopes: list[Envelope] = []
-        self.logins: list[bytes] = []
-
-    async def handle_RCPT(
-        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
-    ) -> str:
-        if address in self.refuse:
-            return self.refuse[address]
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        if isinstance(session.auth_data, LoginPassword):
-            self.logins.append(session.auth_data.login)
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-    def received(self) -> list[EmailMessage]:
-        parsed = []
-        for envelope in self.envelopes:
-            assert isinstance(envelope.content, bytes)
-            message = message_from_bytes(envelope.content, policy=policy.default)
-            assert isinstance(message, EmailMessage)
-            parsed.append(message)
-        return parsed
 
 
 Serve = Callable[..., tuple[Mailbox, SmtpConfig]]
