@@ -66,9 +66,14 @@ class DeliveryWorker:
     """Sends due deliveries until stopped; several workers may run against one database."""
 
     def __init__(
-        self, sessions: sessionmaker[Session], settings: Settings, client: httpx.AsyncClient
+        self,
+        sessions: sessionmaker[Session],
+        settings: Settings,
+        client: httpx.AsyncClient,
+        claim_limit: int = CLAIM_LIMIT,
     ) -> None:
         self.sessions, self.settings, self.client = sessions, settings, client
+        self.claim_limit = claim_limit
         self.slack = SlackSender(client, timeout_s=settings.webhook_timeout_s)
         self.smtp = settings.smtp()
         self.wake = asyncio.Event()
@@ -106,7 +111,7 @@ class DeliveryWorker:
     def _claim(self) -> list[Job]:
         now = utcnow()
         with self.sessions.begin() as session:
-            rows = claim_due(session, now, self.lease, CLAIM_LIMIT)
+            rows = claim_due(session, now, self.lease, self.claim_limit)
             ids = {r.endpoint_id for r in rows if r.endpoint_id}
             endpoints = {
                 e.id: e

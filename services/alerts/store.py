@@ -497,14 +497,20 @@ def claim_due(session: Session, now: datetime, lease: timedelta, limit: int) -> 
     )
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    rows = list(session.scalars(query))
-    if rows:
-        session.execute(
+    claimed = []
+    for row in session.scalars(query).all():
+        # Take a row only if no other worker leased it since we read it (where rows are not
+        # locked on read, e.g. SQLite): the lease is the claim.
+        taken = session.execute(
             update(DeliveryRow)
-            .where(DeliveryRow.id.in_([r.id for r in rows]))
+            .where(DeliveryRow.id == row.id, DeliveryRow.status == "pending")
+            .where(or_(DeliveryRow.locked_until.is_(None), DeliveryRow.locked_until < now))
             .values(locked_until=now + lease)
+            .execution_options(synchronize_session=False)
         )
-    return rows
+        if taken.rowcount == 1:  # type: ignore[attr-defined]
+            claimed.append(row)
+    return claimed
 
 
 def utcnow() -> datetime:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,15 +30,28 @@ class Receiver:
     default: int = 200
     requests: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    flaky: float = 0.0
+    """After the script, the share of requests answered 500 (seeded, so runs repeat)."""
+    delay_s: float = 0.0
+    """How long to wait before answering."""
+    rng: random.Random = field(default_factory=lambda: random.Random(7))
 
     def next_answer(self) -> tuple[int, dict[str, str]]:
         """The answer to give now."""
         with self.lock:
-            return self.script.pop(0) if self.script else (self.default, {})
+            if self.script:
+                return self.script.pop(0)
+            return (500, {}) if self.rng.random() < self.flaky else (self.default, {})
+
+    def delivered_ids(self) -> list[str]:
+        """webhook-ids of the messages answered 2xx, in order (repeats included)."""
+        return [r.headers["webhook-id"] for r in self.requests if 200 <= r.answered < 300]
 
 
 @contextmanager
-def http_receiver(script: list[tuple[int, dict[str, str]]] | None = None) -> Iterator[Receiver]:
+def http_receiver(
+    script: list[tuple[int, dict[str, str]]] | None = None, flaky: float = 0.0, delay_s: float = 0.0
+) -> Iterator[Receiver]:
     """Run a receiver on a free loopback port for the duration of the block."""
     receiver: Receiver
 
@@ -47,6 +62,7 @@ def http_receiver(script: list[tuple[int, dict[str, str]]] | None = None) -> Ite
             receiver.requests.append(
                 Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body, status)
             )
+            time.sleep(receiver.delay_s)
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
@@ -56,8 +72,12 @@ def http_receiver(script: list[tuple[int, dict[str, str]]] | None = None) -> Ite
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    receiver = Receiver(f"http://127.0.0.1:{server.server_address[1]}/hook", list(script or []))
+    class Server(ThreadingHTTPServer):
+        request_queue_size = 128  # many deliveries at once must not be refused at connect
+
+    server = Server(("127.0.0.1", 0), Handler)
+    url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    receiver = Receiver(url, list(script or []), flaky=flaky, delay_s=delay_s)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
