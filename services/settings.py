@@ -140,6 +140,9 @@ class Settings(BaseSettings):
         ge=0,
         description="After a secret rotation, how long messages are also signed with the old one.",
     )
+    alerts_digest_hour_utc: int = Field(
+        8, ge=0, le=23, description="Hour (UTC) daily digests go out, for digest routes."
+    )
     alerts_resolve_band: Literal["green", "yellow"] = Field(
         "green", description="An alert resolves itself when its account recovers to this band."
     )

@@ -15,7 +15,13 @@ from schemas import DeadLetter, HealthSnapshot, RiskChange
 from schemas.errors import describe, field_errors
 from services.alerts import metrics
 from services.alerts.lifecycle import Policy
-from services.alerts.store import record_change, record_snapshot, utcnow
+from services.alerts.store import (
+    Delivering,
+    delivering_of,
+    record_change,
+    record_snapshot,
+    utcnow,
+)
 from services.codec import encode, loads
 from services.messages import RawMessage, dead_letter
 from services.reconnect import keep_running
@@ -32,9 +38,8 @@ def store_records(
     records: list[RawMessage],
     changes_topic: str,
     now: datetime,
-    first_delay_s: float = 0.0,
     policy: Policy = Policy(),
-    email: bool = True,
+    delivering: Delivering = Delivering(),
 ) -> tuple[int, list[DeadLetter]]:
     """Store a batch in one transaction; return the notifications written and the dead letters."""
     notified, dead = 0, []
@@ -47,7 +52,7 @@ def store_records(
         try:
             if msg.topic == changes_topic:
                 change = RiskChange.model_validate(data)
-                recorded = record_change(session, change, now, first_delay_s, policy, email)
+                recorded = record_change(session, change, now, policy, delivering)
                 metrics.CHANGES.labels("stored").inc()
                 if recorded is not None:
                     alert, decision = recorded
@@ -116,14 +121,13 @@ class ChangeConsumer:
             await producer.stop()
 
     def _store(self, records: list[RawMessage]) -> tuple[int, list[DeadLetter]]:
-        first_delay = self.settings.webhook_retry_schedule[0]
+        settings = self.settings
         with self.sessions.begin() as session:
             return store_records(
                 session,
                 records,
                 self.topics.health_changes,
                 utcnow(),
-                first_delay,
-                self.settings.alert_policy(),
-                self.settings.smtp_host is not None,
+                settings.alert_policy(),
+                delivering_of(settings),
             )

@@ -17,12 +17,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.alerts import metrics, signing
-from services.alerts.channels.email import alert_email, send_email
+from services.alerts.channels.email import alert_email, digest_email, send_email
 from services.alerts.channels.outcome import SendOutcome
 from services.alerts.channels.slack import SlackSender, slack_message
 from services.alerts.channels.view import health_url
 from services.alerts.retry import next_attempt_at, parse_retry_after
-from services.alerts.store import claim_due, utcnow, wake_snoozed
+from services.alerts.store import claim_due, delivering_of, utcnow, wake_snoozed
 from services.alerts.tables import DeliveryAttemptRow, DeliveryRow, WebhookEndpointRow
 from services.codec import dumps, loads
 from services.settings import Settings
@@ -99,14 +99,23 @@ class DeliveryWorker:
         await asyncio.to_thread(self._wake_snoozed)
         jobs = await asyncio.to_thread(self._claim)
         if jobs:
-            attempts = await asyncio.gather(*(self._send(job) for job in jobs))
+            digests: dict[str, list[Job]] = {}
+            for job in jobs:
+                if job.channel == "digest":
+                    digests.setdefault(job.target, []).append(job)
+            singles = [job for job in jobs if job.channel != "digest"]
+            sent = await asyncio.gather(
+                *(self._send(job) for job in singles),
+                *(self._digest(owner, group) for owner, group in digests.items()),
+            )
+            attempts = [attempt for group in sent for attempt in group]
             await asyncio.to_thread(self._record, attempts)
         await asyncio.to_thread(self._update_gauges)
         return len(jobs)
 
     def _wake_snoozed(self) -> None:
         with self.sessions.begin() as session:
-            wake_snoozed(session, utcnow(), email=self.smtp is not None)
+            wake_snoozed(session, utcnow(), delivering_of(self.settings))
 
     def _claim(self) -> list[Job]:
         now = utcnow()
@@ -129,7 +138,7 @@ class DeliveryWorker:
                 jobs.append(Job(row.id, row.channel, target, secrets, row.body, row.attempts))
             return jobs
 
-    async def _send(self, job: Job) -> Attempt:
+    async def _send(self, job: Job) -> list[Attempt]:
         started = time.perf_counter()
         if job.channel == "webhook":
             outcome = await self._webhook(job)
@@ -143,7 +152,22 @@ class DeliveryWorker:
             outcome = SendOutcome.failed(
                 None, f"cannot send {job.channel}: not configured", permanent=True
             )
-        return Attempt(job.delivery_id, outcome, 1000 * (time.perf_counter() - started))
+        return [Attempt(job.delivery_id, outcome, 1000 * (time.perf_counter() - started))]
+
+    async def _digest(self, owner: str, jobs: list[Job]) -> list[Attempt]:
+        """One mail for all of `owner`'s due digest notifications, latest per alert."""
+        started = time.perf_counter()
+        if self.smtp is None:
+            outcome = SendOutcome.failed(None, "cannot send digest: no SMTP server", permanent=True)
+        else:
+            latest = {view["id"]: view for view in (loads(job.body)["data"] for job in jobs)}
+            day = utcnow().date()
+            message = digest_email(
+                owner, list(latest.values()), day, self.smtp.sender, self.settings.public_url
+            )
+            outcome = await send_email(message, self.smtp)
+        duration_ms = 1000 * (time.perf_counter() - started)
+        return [Attempt(job.delivery_id, outcome, duration_ms) for job in jobs]
 
     def _view(self, job: Job) -> tuple[dict[str, Any], str]:
         """The alert of a notification and the link to its account's health."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
@@ -39,10 +40,12 @@ class Match(BaseModel):
 
 
 class CsmOwner(BaseModel):
-    """Email the account's CSM owner (nothing when the account has none)."""
+    """Email the account's CSM owner (nothing when the account has none): each alert as it
+    comes, or with `digest` one mail a day listing them."""
 
     model_config = ConfigDict(extra="forbid")
     type: Literal["csm_owner"] = "csm_owner"
+    digest: bool = False
 
 
 class EmailList(BaseModel):
@@ -89,7 +92,7 @@ class RouteSpec(BaseModel):
 class Destination:
     """Where one notification goes."""
 
-    channel: Literal["webhook", "slack", "email"]
+    channel: Literal["webhook", "slack", "email", "digest"]
     target: str
     """The endpoint id, the Slack webhook URL or the email address."""
 
@@ -121,10 +124,10 @@ def destinations(
             continue
         for channel in route.channels:
             match channel:
-                case CsmOwner():
+                case CsmOwner(digest=digest):
                     owner = alert.get("csm_owner")
                     if owner:
-                        found[Destination("email", owner)] = None
+                        found[Destination("digest" if digest else "email", owner)] = None
                 case EmailList(to=addresses):
                     for address in addresses:
                         found[Destination("email", address)] = None
@@ -151,3 +154,9 @@ def read_routes_file(text: str) -> list[RouteSpec]:
         raise ValueError(f"routes file is not TOML: {exc}") from exc
     except ValidationError as exc:
         raise ValueError(f"routes file: {describe(field_errors(exc.errors()))}") from exc
+
+
+def next_digest_at(now: datetime, hour_utc: int) -> datetime:
+    """When the next daily digest goes out: today at `hour_utc`, or tomorrow if that passed."""
+    today = now.astimezone(UTC).replace(hour=hour_utc, minute=0, second=0, microsecond=0)
+    return today if today > now else today + timedelta(days=1)

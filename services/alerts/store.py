@@ -23,7 +23,7 @@ from services.alerts.lifecycle import (
     rank,
     severity_of,
 )
-from services.alerts.routing import Destination, RouteSpec, destinations
+from services.alerts.routing import Destination, RouteSpec, destinations, next_digest_at
 from services.alerts.signing import new_secret
 from services.alerts.tables import (
     AccountHealthRow,
@@ -37,8 +37,32 @@ from services.alerts.tables import (
     WebhookEndpointRow,
 )
 from services.codec import dumps, loads
+from services.settings import Settings
 
 EVENT_TYPES = tuple(NOTIFY.values())
+
+
+@dataclass(frozen=True)
+class Delivering:
+    """How notifications enter the outbox."""
+
+    first_delay_s: float = 0.0
+    """Wait before the first attempt (the first entry of the retry schedule)."""
+    email: bool = True
+    """Whether email goes out (an SMTP server is configured)."""
+    digest_hour_utc: int = 8
+    """When daily digests are sent."""
+
+
+def delivering_of(settings: Settings) -> Delivering:
+    """How the deployment's settings have notifications delivered."""
+    return Delivering(
+        settings.webhook_retry_schedule[0],
+        settings.smtp_host is not None,
+        settings.alerts_digest_hour_utc,
+    )
+
+
 SEVERITY_RANK = {"warning": 0, "critical": 1}
 
 
@@ -129,9 +153,8 @@ def record_change(
     session: Session,
     change: RiskChange,
     now: datetime,
-    first_delay_s: float = 0.0,
     policy: Policy = Policy(),
-    email: bool = True,
+    delivering: Delivering = Delivering(),
 ) -> tuple[AlertRow, Decision] | None:
     """Store a change once and apply it to the account's alert; None when it was already
     stored or concerns no alert. Notifications go to the outbox in the same transaction."""
@@ -186,7 +209,7 @@ def record_change(
     session.flush()
     _event(session, alert, decision.action, now, change_id=change.change_id)
     if decision.event_type is not None:
-        enqueue(session, alert, decision.event_type, payload, now, first_delay_s, email)
+        enqueue(session, alert, decision.event_type, payload, now, delivering)
     return alert, decision
 
 
@@ -224,12 +247,11 @@ def enqueue(
     event_type: str,
     change: dict[str, Any],
     now: datetime,
-    first_delay_s: float = 0.0,
-    email: bool = True,
+    delivering: Delivering = Delivering(),
 ) -> int:
     """Write a notification of `alert` to the outbox: once for every webhook endpoint that
-    subscribes to `event_type` and every destination a route gives (email ones only when
-    `email`, i.e. an SMTP server is configured)."""
+    subscribes to `event_type` and every destination a route gives (email ones only when an
+    SMTP server is configured; digest ones wait for the next digest time)."""
     view = alert_view(alert, change)
     body = dumps({"type": event_type, "timestamp": now, "data": view})
     endpoints = {
@@ -242,12 +264,15 @@ def enqueue(
     for destination in destinations(routes_of(session), json_ready(view), event_type):
         if destination.channel == "webhook" and destination.target not in endpoints:
             continue  # a route naming a disabled or deleted endpoint
-        if destination.channel == "email" and not email:
+        if destination.channel in ("email", "digest") and not delivering.email:
             continue
         if destination not in wanted:
             wanted.append(destination)
     for destination in wanted:
         webhook = destination.channel == "webhook"
+        due = now + timedelta(seconds=delivering.first_delay_s)
+        if destination.channel == "digest":
+            due = next_digest_at(now, delivering.digest_hour_utc)
         session.add(
             DeliveryRow(
                 id=_id("msg"),
@@ -257,7 +282,7 @@ def enqueue(
                 target=None if webhook else destination.target,
                 event_type=event_type,
                 body=body,
-                next_attempt_at=now + timedelta(seconds=first_delay_s),
+                next_attempt_at=due,
                 created_at=now,
             )
         )
@@ -311,7 +336,9 @@ def resolve(session: Session, alert: AlertRow, actor: str, note: str | None, now
     _event(session, alert, "resolved", now, actor=actor, note=note)
 
 
-def wake_snoozed(session: Session, now: datetime, email: bool = True) -> list[AlertRow]:
+def wake_snoozed(
+    session: Session, now: datetime, delivering: Delivering = Delivering()
+) -> list[AlertRow]:
     """Reopen alerts whose snooze ended (they are still at risk: recovery resolves them) and
     notify."""
     due = session.scalars(
@@ -321,7 +348,7 @@ def wake_snoozed(session: Session, now: datetime, email: bool = True) -> list[Al
         _end_snooze(session, alert, now, "expired")
         alert.status, alert.updated_at = "open", now
         _event(session, alert, "snooze_ended", now)
-        enqueue(session, alert, NOTIFY["reopen"], change_of(session, alert), now, email=email)
+        enqueue(session, alert, NOTIFY["reopen"], change_of(session, alert), now, delivering)
     return list(due)
 
 

@@ -12,6 +12,7 @@ from standardwebhooks.webhooks import Webhook
 
 from services.alerts.routing import RouteSpec
 from services.alerts.store import (
+    Delivering,
     create_endpoint,
     record_change,
     rotate_secret,
@@ -68,7 +69,7 @@ async def test_without_an_smtp_server_email_routes_write_nothing(
 ) -> None:
     with sessions.begin() as session:
         change = risk_change("green", "red", csm_owner="kim@example.com")
-        record_change(session, change, utcnow(), email=False)
+        record_change(session, change, utcnow(), delivering=Delivering(email=False))
     assert deliveries(sessions) == []
 
 
@@ -104,3 +105,29 @@ async def test_an_endpoint_failing_past_the_limit_is_disabled_and_says_why(
         [row] = session.scalars(select(DeliveryRow)).all()
         attempts = session.scalars(select(DeliveryAttemptRow)).all()
         assert [a.status_code for a in attempts] == [500] * row.attempts
+
+
+async def test_a_digest_route_sends_each_owner_one_mail_a_day(
+    sessions: sessionmaker[Session],
+) -> None:
+    mailbox = Mailbox()
+    with sessions.begin() as session:
+        session.get(RouteRow, "route_default").enabled = False  # type: ignore[union-attr]
+    add_route(sessions, {"name": "daily", "channels": [{"type": "csm_owner", "digest": True}]})
+    for account in ("globex", "initech"):
+        with sessions.begin() as session:
+            change = risk_change("green", "red", account=account, csm_owner="kim@example.com")
+            record_change(session, change, utcnow(), delivering=Delivering(digest_hour_utc=8))
+    rows = deliveries(sessions)
+    assert [r.channel for r in rows] == ["digest", "digest"]
+    assert all(r.next_attempt_at.hour == 8 and r.next_attempt_at > utcnow() for r in rows)
+    with sessions.begin() as session:  # the digest hour comes
+        for row in session.scalars(select(DeliveryRow)):
+            row.next_attempt_at = utcnow()
+    with smtp_server(mailbox) as port:
+        settings = FAST.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port})
+        await drain(sessions, settings)
+    [mail] = mailbox.received()
+    text = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert mail["To"] == "kim@example.com" and "globex" in text and "initech" in text
+    assert {r.status for r in deliveries(sessions)} == {"delivered"}

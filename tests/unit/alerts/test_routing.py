@@ -72,3 +72,17 @@ channels = [{ type = "slack", url = "https://hooks.slack.com/services/T/B/x" }]
         read_routes_file('[[routes]]\nname = "x"\nchannels = [{ type = "email", to = ["nope"] }]')
     with pytest.raises(ValueError, match="not TOML"):
         read_routes_file("[[routes]")
+
+
+def test_the_next_digest_is_today_at_the_hour_or_tomorrow() -> None:
+    from datetime import UTC, datetime
+
+    from services.alerts.routing import next_digest_at
+
+    morning = datetime(2026, 11, 2, 6, 30, tzinfo=UTC)
+    assert next_digest_at(morning, 8) == datetime(2026, 11, 2, 8, tzinfo=UTC)
+    assert next_digest_at(morning, 6) == datetime(2026, 11, 3, 6, tzinfo=UTC)
+    owner = route("digest", [{"type": "csm_owner", "digest": True}])
+    assert destinations([owner], ALERT, "alert.created") == [
+        Destination("digest", "kim@example.com")
+    ]
