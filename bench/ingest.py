@@ -33,7 +33,6 @@ import argparse
 import asyncio
 import contextlib
 import os
-import shutil
 import signal
 import statistics
 import subprocess
@@ -50,9 +49,9 @@ import httpx
 import orjson
 from aiokafka import AIOKafkaProducer
 from kafka import KafkaProducer
-from workload import BenchError, Record, generate
+from workload import BenchError, Record, generate, run_on_broker
 
-from services.broker import ENGINES, Broker, Engine, start_broker
+from services.broker import ENGINES, Broker
 from services.ingest.producer import Record as SinkRecord
 from services.ports import free_port
 from services.settings import Settings
@@ -427,22 +426,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     records = generate(args.events, ACCOUNTS).records
     load = bodies(records, args.batch, args.single)
-    broker = start_broker(cast(Engine, args.engine), free_port(), Path(args.workdir) / "broker")
-    ok = False
-    try:
-        print(f"broker: {args.engine} at {broker.bootstrap}")
-        results = [run_once(broker, records, load, i, args) for i in range(1, args.runs + 1)]
-        report_summary(results)
-        ok = True
-    except BenchError as exc:
-        print(f"\nBENCH FAILED: {exc}", file=sys.stderr)
-    finally:
-        broker.stop()
-        if ok and not keep:
-            shutil.rmtree(args.workdir, ignore_errors=True)
-        else:
-            print(f"work directory (logs, broker data): {args.workdir}", file=sys.stderr)
-    return 0 if ok else 1
+
+    def runs(broker: Broker) -> None:
+        report_summary([run_once(broker, records, load, i, args) for i in range(1, args.runs + 1)])
+
+    return run_on_broker(args.engine, args.workdir, keep, runs)
 
 
 if __name__ == "__main__":

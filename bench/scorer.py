@@ -41,7 +41,6 @@ import asyncio
 import contextlib
 import os
 import re
-import shutil
 import signal
 import statistics
 import subprocess
@@ -60,9 +59,9 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
-from workload import DAYS, BenchError, Record, Workload, generate
+from workload import DAYS, BenchError, Record, Workload, generate, run_on_broker
 
-from services.broker import ENGINES, Broker, Engine, start_broker
+from services.broker import ENGINES, Broker, Engine
 from services.ports import free_port
 from services.settings import Settings
 from services.topics import ensure_topics, topic_names
@@ -614,22 +613,11 @@ def main(argv: list[str] | None = None) -> int:
     if workload.accounts_with_events < args.accounts:
         have = workload.accounts_with_events
         print(f"  note: only {have:,} accounts get events (fewer events than accounts)")
-    broker = start_broker(engine, free_port(), Path(args.workdir) / "broker")
-    ok = False
-    try:
-        print(f"broker: {engine} at {broker.bootstrap}")
-        results = [run_once(broker, workload, i, args) for i in range(1, args.runs + 1)]
-        report_summary(results)
-        ok = True
-    except BenchError as exc:
-        print(f"\nBENCH FAILED: {exc}", file=sys.stderr)
-    finally:
-        broker.stop()
-        if ok and not keep:
-            shutil.rmtree(args.workdir, ignore_errors=True)
-        else:
-            print(f"work directory (logs, broker data): {args.workdir}", file=sys.stderr)
-    return 0 if ok else 1
+
+    def runs(broker: Broker) -> None:
+        report_summary([run_once(broker, workload, i, args) for i in range(1, args.runs + 1)])
+
+    return run_on_broker(engine, args.workdir, keep, runs)
 
 
 if __name__ == "__main__":

@@ -4,15 +4,21 @@ accounts (a few busy ones, many quiet ones), checked against the event contract.
 from __future__ import annotations
 
 import random
+import shutil
+import sys
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
 import orjson
 from pydantic import ValidationError
 
 from schemas import EVENT_ADAPTER
+from services.broker import Broker, Engine, start_broker
+from services.ports import free_port
 
 DAYS = 28
 LATE_JITTER_S = 7200
@@ -149,3 +155,23 @@ def _validate(sample: list[tuple[int, bytes]], types: Counter[str]) -> None:
         seen.add(f"{data['kind']}.{data['type']}")
     if missing := set(types) - seen:
         raise BenchError(f"event types never validated (sample too small?): {sorted(missing)}")
+
+
+def run_on_broker(engine: str, workdir: str, keep: bool, runs: Callable[[Broker], None]) -> int:
+    """Start a local broker, call `runs` with it, stop it; exit status 0, or 1 when the bench
+    failed (the work directory is then kept, and always when `keep`)."""
+    broker = start_broker(cast(Engine, engine), free_port(), Path(workdir) / "broker")
+    ok = False
+    try:
+        print(f"broker: {engine} at {broker.bootstrap}")
+        runs(broker)
+        ok = True
+    except BenchError as exc:
+        print(f"\nBENCH FAILED: {exc}", file=sys.stderr)
+    finally:
+        broker.stop()
+        if ok and not keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            print(f"work directory (logs, broker data): {workdir}", file=sys.stderr)
+    return 0 if ok else 1
