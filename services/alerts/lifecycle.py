@@ -98,13 +98,19 @@ def _worse(episode: Episode, change: RiskChange) -> bool:
     )
 
 
+def recovered(change: RiskChange, policy: Policy) -> bool:
+    """Whether the change is a recovery to the resolve band: its band improved into it, with no
+    critical signal. (A later change that merely stays green after a critical signal on a green
+    account is not one: the signal is not known to be resolved.)"""
+    current, previous = change.current.band, change.previous.band
+    improved = previous in BAND_RANK and rank(current) > BAND_RANK[previous]
+    return improved and rank(current) >= rank(policy.resolve_band) and not critical_codes(change)
+
+
 def decide(latest: Episode | None, change: RiskChange, now: datetime, policy: Policy) -> Decision:
     """What a new change does to the account's latest alert."""
-    recovered = rank(change.current.band) >= rank(policy.resolve_band) and not critical_codes(
-        change
-    )
     if latest is not None and latest.status in ACTIVE:
-        if recovered:
+        if recovered(change, policy):
             return Decision("resolve", notify=True)
         if _worse(latest, change):
             return Decision("worsen", notify=True)

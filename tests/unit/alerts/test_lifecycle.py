@@ -49,6 +49,13 @@ def test_recovering_to_the_resolve_band_resolves_the_episode() -> None:
     assert decide(active(worst=RED), risk_change("red", "yellow"), T0, lenient).action == "resolve"
 
 
+def test_an_alert_for_a_critical_signal_on_a_green_account_waits_for_someone() -> None:
+    """Green staying green says nothing about the failed payment: only a person resolves it."""
+    episode = active(worst=GREEN, seen=frozenset({"billing.payment_failed"}))
+    assert decide(episode, risk_change("green", "green"), T0, POLICY) == Decision("update")
+    assert decide(episode, risk_change("unknown", "green"), T0, POLICY) == Decision("update")
+
+
 def test_a_flapping_account_reopens_its_alert_instead_of_raising_new_ones() -> None:
     ended = Episode("resolved", YELLOW, frozenset(), resolved_at=T0)
     soon = T0 + timedelta(hours=1)
