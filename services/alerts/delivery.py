@@ -146,7 +146,7 @@ class DeliveryWorker:
             outcome = await self.slack.send(job.target, slack_message(*self._view(job)))
         elif job.channel == "email" and self.smtp is not None:
             view, url = self._view(job)
-            message = alert_email(view, [job.target], self.smtp.sender, url)
+            message = alert_email(view, [job.target], self.smtp.sender, url, job.delivery_id)
             outcome = await send_email(message, self.smtp)
         else:
             outcome = SendOutcome.failed(

@@ -112,18 +112,26 @@ def _message(
     return message
 
 
-def alert_email(alert: Alert, to: list[str], sender: str, health_url: str) -> EmailMessage:
-    """A text + HTML mail about one alert; its Message-ID is the alert's, so resends match."""
+def alert_email(
+    alert: Alert, to: list[str], sender: str, health_url: str, notification: str | None = None
+) -> EmailMessage:
+    """A text + HTML mail about one alert. Its Message-ID is derived from the alert id and the
+    `notification` (the delivery's id: an alert notifies again when it gets worse or resolves),
+    so a resent mail has the same id; later mails of an alert thread under its first one."""
     context = _alert_context(alert, health_url)
-    return _message(
+    thread = f"<{context['alert_id']}@healthmon>"
+    message = _message(
         context["title"] or f"{context['account']} is {context['after']['band']}",
         sender,
         to,
-        f"<{context['alert_id']}@healthmon>",
+        f"<{context['alert_id']}.{notification}@healthmon>" if notification else thread,
         created_at(alert),
         "alert",
         context,
     )
+    if notification:
+        message["In-Reply-To"] = message["References"] = thread
+    return message
 
 
 def digest_message_id(owner: str, day: date) -> str:

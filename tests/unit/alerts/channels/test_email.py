@@ -145,3 +145,12 @@ def test_empty_digest() -> None:
     assert parsedate_to_datetime(message["Date"]) == datetime(2026, 11, 20, tzinfo=UTC)
     text, html = parts(message)
     assert "No alerts today." in text and "No alerts today." in html
+
+
+def test_each_notification_of_an_alert_has_its_own_message_id_in_the_alerts_thread() -> None:
+    created = alert_email(FULL, ["kim@example.com"], "hm@example.com", URL, "msg_1")
+    worsened = alert_email(FULL, ["kim@example.com"], "hm@example.com", URL, "msg_2")
+    resent = alert_email(FULL, ["kim@example.com"], "hm@example.com", URL, "msg_1")
+    assert created["Message-ID"] == resent["Message-ID"] != worsened["Message-ID"]
+    assert created["Message-ID"].startswith(f"<{FULL['id']}.")
+    assert created["References"] == worsened["In-Reply-To"] == f"<{FULL['id']}@healthmon>"
