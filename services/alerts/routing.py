@@ -44,7 +44,7 @@ class CsmOwner(BaseModel):
     comes, or with `digest` one mail a day listing them."""
 
     model_config = ConfigDict(extra="forbid")
-    type: Literal["csm_owner"] = "csm_owner"
+    type: Literal["csm_owner"]
     digest: bool = False
 
 
@@ -52,7 +52,7 @@ class EmailList(BaseModel):
     """Email these addresses."""
 
     model_config = ConfigDict(extra="forbid")
-    type: Literal["email"] = "email"
+    type: Literal["email"]
     to: list[Email] = Field(min_length=1, max_length=50)
 
 
@@ -60,7 +60,7 @@ class Slack(BaseModel):
     """Post to a Slack incoming webhook."""
 
     model_config = ConfigDict(extra="forbid")
-    type: Literal["slack"] = "slack"
+    type: Literal["slack"]
     url: HttpUrl
 
 
@@ -68,7 +68,7 @@ class Webhook(BaseModel):
     """Deliver to a registered webhook endpoint."""
 
     model_config = ConfigDict(extra="forbid")
-    type: Literal["webhook"] = "webhook"
+    type: Literal["webhook"]
     endpoint_id: Annotated[str, Field(min_length=1, max_length=40)]
 
 

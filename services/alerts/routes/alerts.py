@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, status
@@ -90,6 +88,16 @@ class Actor(BaseModel):
 class SnoozeIn(Actor):
     """Until when: a time, or a number of minutes from now."""
 
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["until"], "properties": {"until": {"type": "string"}}},
+                {"required": ["minutes"], "properties": {"minutes": {"type": "integer"}}},
+            ]
+        },
+    )
+
     until: AwareDatetime | None = None
     minutes: int | None = Field(None, ge=1, le=60 * 24 * 90)
 
@@ -104,22 +112,7 @@ class SnoozeIn(Actor):
         return self.until or now + timedelta(minutes=self.minutes or 0)
 
 
-def encode_cursor(alert: AlertRow) -> str:
-    return base64.urlsafe_b64encode(f"{alert.created_at.isoformat()}|{alert.id}".encode()).decode()
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        created, _, alert_id = base64.urlsafe_b64decode(cursor).decode().partition("|")
-        return datetime.fromisoformat(created).astimezone(UTC), alert_id
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            [{"loc": ["query", "cursor"], "msg": "not a cursor this API gave", "type": "cursor"}],
-        ) from exc
-
-
-@router.get("", summary="List alerts, newest first")
+@router.get("", summary="List alerts, newest first", responses=NOT_FOUND)
 def get_alerts(
     session: DbSession,
     _key: AlertsReader,
@@ -129,16 +122,21 @@ def get_alerts(
     owner: Annotated[str | None, Query(description="The CSM owner's email.")] = None,
     segment: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
+    cursor: Annotated[
+        str | None, Query(description="next_cursor of the previous page (404 if unknown).")
+    ] = None,
 ) -> AlertPage:
     where = AlertFilter(account_id, band, status_, owner, segment)
-    after = None if cursor is None else decode_cursor(cursor)
+    after = None
+    if cursor is not None:
+        last = _alert(session, cursor)
+        after = (last.created_at, last.id)
     rows = list_alerts(session, where, limit + 1, after)
     page = rows[:limit]
     more = len(rows) > limit
     return AlertPage(
         items=[AlertOut(**alert_view(a, change)) for a, change in page],
-        next_cursor=encode_cursor(page[-1][0]) if more and page else None,
+        next_cursor=page[-1][0].id if more and page else None,
     )
 
 

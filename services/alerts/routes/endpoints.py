@@ -86,7 +86,21 @@ class Ping(BaseModel):
 class ReplayIn(BaseModel):
     """Which notifications to send again: one alert's, or those of a time range."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "required": ["alert_id"],
+                    "properties": {"alert_id": {"type": "string"}, "since": {"type": "null"}},
+                },
+                {
+                    "required": ["since"],
+                    "properties": {"since": {"type": "string"}, "alert_id": {"type": "null"}},
+                },
+            ]
+        },
+    )
 
     alert_id: str | None = None
     since: AwareDatetime | None = None

@@ -65,7 +65,7 @@ def test_alerts_are_filtered_and_paged_without_gaps_or_repeats(
         "acct-2",
     ]
     bad = client.get("/v1/alerts", params={"cursor": "nonsense"}, headers=KEY)
-    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "cursor"]
+    assert bad.status_code == 404 and "nonsense" in bad.json()["detail"]
 
 
 def test_an_alert_is_acknowledged_snoozed_and_resolved_with_its_timeline(
