@@ -39,6 +39,16 @@ class Translated:
         """The id of its first event."""
         return self.events[0].event_id if self.events else None
 
+    def records(self, topics: TopicNames) -> list[Record]:
+        """Its events and account update as records, keyed by account id."""
+        out = [
+            Record(topics.for_kind(e.kind), e.account_id.encode(), encode(e)) for e in self.events
+        ]
+        if self.update is not None:
+            key = self.update.account_id.encode()
+            out.append(Record(topics.account_updates, key, encode(self.update)))
+        return out
+
 
 class Rejected(Exception):
     """Input that cannot be used: `reason` is the metrics label (`invalid`, `no_account`,

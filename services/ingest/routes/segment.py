@@ -21,7 +21,6 @@ from schemas.errors import FieldError, field_errors
 from services.account_mappings import MappingStore
 from services.api_keys import Caller
 from services.auth import CHALLENGE, caller_for, settings_of
-from services.codec import encode
 from services.http import read_body, require_json
 from services.ingest.deps import Sink, Topics
 from services.ingest.metrics import count_event, count_ignored
@@ -159,16 +158,7 @@ class Translator:
             raise Rejected("forbidden", [FieldError(loc=["type"], msg=denied, type="forbidden")])
         for user, account in translated.links:
             self.mappings.learn(SOURCE, user, account, self.now)
-        records = [
-            Record(self.topics.for_kind(e.kind), e.account_id.encode(), encode(e))
-            for e in translated.events
-        ]
-        if translated.update is not None:
-            update = translated.update
-            records.append(
-                Record(self.topics.account_updates, update.account_id.encode(), encode(update))
-            )
-        return translated, records
+        return translated, translated.records(self.topics)
 
 
 def accepted_item(index: int, translated: Translated) -> SegmentItem:
@@ -225,17 +215,7 @@ async def post_batch(request: Request, sink: Sink, topics: Topics) -> SegmentRes
             continue
         records.extend(made)
         accepted[_kind(translated)] += 1
-        first = translated.events[0] if translated.events else None
-        results.append(
-            SegmentItem(
-                index=index,
-                status="accepted",
-                event_id=first.event_id if first else None,
-                account_id=first.account_id
-                if first
-                else translated.update and translated.update.account_id,
-            )
-        )
+        results.append(accepted_item(index, translated))
     if records:
         await produce(sink, records)
     for kind, count in accepted.items():

@@ -19,13 +19,11 @@ from pydantic import BaseModel
 from schemas.errors import FieldError
 from services.account_mappings import MappingStore
 from services.auth import settings_of
-from services.codec import encode
 from services.http import require_json
 from services.ingest import stripe, zendesk
 from services.ingest.deps import Sink, Topics
 from services.ingest.metrics import count_event, count_ignored
 from services.ingest.outcomes import Rejected, Translated, rejected_record
-from services.ingest.producer import Record
 from services.ingest.routes.events import produce
 from services.ingest.signatures import stripe_problem, zendesk_problem
 
@@ -92,10 +90,7 @@ async def _deliver(
     if translated.ignored is not None:
         count_ignored(source)
         return WebhookResult(status="ignored", reason=translated.ignored)
-    records = [
-        Record(topics.for_kind(e.kind), e.account_id.encode(), encode(e)) for e in translated.events
-    ]
-    await produce(sink, records)
+    await produce(sink, translated.records(topics))
     for event in translated.events:
         count_event(source, event.kind)
     return WebhookResult(
