@@ -125,8 +125,3 @@ def decide(latest: Episode | None, change: RiskChange, now: datetime, policy: Po
     if latest is not None and recent:
         return Decision("reopen", notify=_worse(latest, change))
     return Decision("open", notify=True)
-
-
-def snooze_over(status: Status, snoozed_until: datetime | None, now: datetime) -> bool:
-    """Whether a snoozed alert is due to reopen."""
-    return status == "snoozed" and snoozed_until is not None and snoozed_until <= now

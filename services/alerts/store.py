@@ -36,7 +36,7 @@ from services.alerts.tables import (
     SnoozeRow,
     WebhookEndpointRow,
 )
-from services.codec import dumps, loads
+from services.codec import dumps
 from services.settings import Settings
 
 EVENT_TYPES = tuple(NOTIFY.values())
@@ -97,12 +97,6 @@ def alert_view(alert: AlertRow, change: dict[str, Any]) -> dict[str, Any]:
         "resolution": alert.resolution,
         "change": change,
     }
-
-
-def json_ready(view: dict[str, Any]) -> dict[str, Any]:
-    """An alert view as its JSON reads back (times as strings), for routing and rendering."""
-    data: dict[str, Any] = loads(dumps(view))
-    return data
 
 
 def latest_alert(session: Session, account_id: str) -> AlertRow | None:
@@ -261,7 +255,7 @@ def enqueue(
     wanted = [
         Destination("webhook", e.id) for e in endpoints.values() if event_type in e.event_types
     ]
-    for destination in destinations(routes_of(session), json_ready(view), event_type):
+    for destination in destinations(routes_of(session), view, event_type):
         if destination.channel == "webhook" and destination.target not in endpoints:
             continue  # a route naming a disabled or deleted endpoint
         if destination.channel in ("email", "digest") and not delivering.email:

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from services.alerts.lifecycle import Decision, Episode, Policy, decide, snooze_over
+from services.alerts.lifecycle import Decision, Episode, Policy, decide
 from tests.support.changes import risk_change
 from tests.support.events import T0
 
@@ -63,11 +63,6 @@ def test_a_flapping_account_reopens_its_alert_instead_of_raising_new_ones() -> N
     assert decide(ended, risk_change("green", "red"), soon, POLICY) == Decision("reopen", True)
     later = T0 + POLICY.reopen_window + timedelta(seconds=1)
     assert decide(ended, risk_change("green", "yellow"), later, POLICY) == Decision("open", True)
-
-
-def test_a_snooze_is_over_at_its_time() -> None:
-    assert snooze_over("snoozed", T0, T0) and not snooze_over("snoozed", T0, T0 - timedelta(1))
-    assert not snooze_over("open", T0, T0 + timedelta(1))
 
 
 def test_decisions_name_their_webhook_event_types() -> None:
