@@ -143,7 +143,24 @@ def _out(row: WebhookEndpointRow) -> dict[str, object]:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Register a webhook endpoint")
-def register(body: EndpointIn, session: DbSession, _key: AlertsWriter) -> EndpointCreated:
+def register(
+    body: Annotated[
+        EndpointIn,
+        Body(
+            openapi_examples={
+                "CRM sync": {
+                    "value": {
+                        "url": "https://crm.example.com/hooks/healthmon",
+                        "description": "CRM sync",
+                        "event_types": ["alert.created", "alert.resolved"],
+                    }
+                }
+            }
+        ),
+    ],
+    session: DbSession,
+    _key: AlertsWriter,
+) -> EndpointCreated:
     row = create_endpoint(session, str(body.url), body.description, body.event_types, utcnow())
     session.flush()
     return EndpointCreated(**_out(row), secret=row.secret)
