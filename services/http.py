@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI, HTTPException, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.exc import DataError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from schemas.errors import field_errors
@@ -114,6 +115,11 @@ def install_common(app: FastAPI, max_body_bytes: int) -> None:
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = field_errors(exc.errors(), exc.body, root="body")
         return error_response(422, [e.model_dump() for e in errors])
+
+    @app.exception_handler(DataError)
+    async def unstorable(request: Request, exc: DataError) -> JSONResponse:
+        # e.g. a NUL character, which PostgreSQL text cannot hold
+        return error_response(422, f"a value the database cannot store: {exc.orig}")
 
 
 async def read_body(request: Request, limit: int) -> bytes:

@@ -82,7 +82,9 @@ class RouteSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Annotated[str, Field(min_length=1, max_length=200)]
-    position: int = Field(100, description="Routes apply in this order (all that match apply).")
+    position: int = Field(
+        100, ge=-1_000_000, le=1_000_000, description="Routes apply in this order (all that match)."
+    )
     enabled: bool = True
     match: Match = Field(default_factory=Match)
     channels: list[Channel] = Field(min_length=1)

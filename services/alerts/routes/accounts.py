@@ -51,7 +51,8 @@ def account_history(
     _key: AlertsReader,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     before_seq: Annotated[
-        int | None, Query(ge=1, description="Page on: the smallest seq of the previous page.")
+        int | None,
+        Query(ge=1, le=2**31 - 1, description="Page on: the smallest seq of the previous page."),
     ] = None,
 ) -> list[HealthPoint]:
     """Newest first; empty while the account has had no change."""
