@@ -73,13 +73,18 @@ async def _deliver(
     topics: Topics,
     source: str,
     raw: bytes,
-    translate: Callable[[Callable[[str], str | None], datetime], Translated],
+    problem: str | None,
+    translate: Callable[[Any, Callable[[str], str | None], datetime], Translated],
 ) -> WebhookResult:
-    """Translate, remember the links it reveals, and produce its events or its dead letter."""
+    """Refuse a request whose signature `problem` names; otherwise translate its JSON, remember
+    the links it reveals, and produce its events or its dead letter."""
+    if problem:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, problem)
+    body = _json(raw)
     mappings: MappingStore = request.app.state.mappings
     now = datetime.now(UTC)
     try:
-        translated = translate(lambda i: mappings.account_of(source, i), now)
+        translated = translate(body, lambda i: mappings.account_of(source, i), now)
     except Rejected as rejected:
         endpoint = f"POST /v1/webhooks/{source}"
         await produce(sink, [rejected_record(topics, endpoint, None, raw, rejected.errors, now)])
@@ -171,16 +176,14 @@ async def stripe_webhook(request: Request, sink: Sink, topics: Topics) -> Webhoo
         time.time(),
         settings.webhook_signature_tolerance_s,
     )
-    if problem:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, problem)
-    body = _json(raw)
     return await _deliver(
         request,
         sink,
         topics,
         stripe.SOURCE,
         raw,
-        lambda account_of, now: stripe.translate(
+        problem,
+        lambda body, account_of, now: stripe.translate(
             body,
             account_key=settings.stripe_account_metadata_key,
             account_of=account_of,
@@ -216,14 +219,14 @@ async def zendesk_webhook(request: Request, sink: Sink, topics: Topics) -> Webho
         datetime.now(UTC),
         settings_of(request).webhook_signature_tolerance_s,
     )
-    if problem:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, problem)
-    body = _json(raw)
     return await _deliver(
         request,
         sink,
         topics,
         zendesk.SOURCE,
         raw,
-        lambda account_of, now: zendesk.translate(body, account_of=account_of, received_at=now),
+        problem,
+        lambda body, account_of, now: zendesk.translate(
+            body, account_of=account_of, received_at=now
+        ),
     )
