@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from schemas import AccountUpdate, Component, Event, Health, Reason, RiskChange, change_id
+from schemas import AccountUpdate, Component, Event, Reason, RiskChange, change_id
 from schemas.health import BAND_RANK
 from services.scorer.model.config import HealthModel, Spec
 from services.scorer.model.evaluate import FED_BY, Evaluation, evaluate_health
@@ -140,38 +140,54 @@ def _decide(
     score, band = health.score, health.band
     if event is not None and (critical or score != state.score):
         state.note_trigger(event.event_id)
-    reference = _drop_reference(state, spec, at)
-    dropped = (
-        score is not None
-        and reference is not None
-        and reference - score >= spec.changes.drop_points
-    )
     moved = band != state.band
-    trend = _trend(state, spec, at, score)
-    previous = Health(score=state.published_score, band=state.band)
+    dropped = False
+    if score is not None and not moved:
+        reference = _drop_reference(state, spec, at)
+        dropped = reference is not None and reference - score >= spec.changes.drop_points
+    previous_band = state.band
     state.score, state.band, state.evaluated_at = score, band, at
+    change = None
+    if moved or dropped or critical:
+        trend = _trend(state, spec, at, score)  # against the days before this score is noted
+        change = _change(state, model, at, health, previous_band, trend, event, critical, now)
     if score is not None:
         state.daily[at // DAY] = round(score, 1)
-    if not (moved or dropped or critical):
-        return None
+    return change
+
+
+def _change(
+    state: AccountState,
+    model: HealthModel,
+    at: int,
+    health: Evaluation,
+    previous_band: str,
+    trend: float | None,
+    event: Event | None,
+    critical: Critical | None,
+    now: datetime | None,
+) -> RiskChange:
+    """The change to publish, explained (validated as a whole, from plain data)."""
+    score, published = health.score, state.published_score
     state.seq += 1
-    reasons = _reasons(state, health, previous, critical)
-    change = RiskChange(
-        change_id=change_id(state.account_id, state.seq),
-        account_id=state.account_id,
-        seq=state.seq,
-        occurred_at=event.occurred_at if event else datetime.fromtimestamp(at, UTC),
-        emitted_at=now or datetime.now(UTC),
-        model_version=model.version,
-        previous=previous,
-        current=Health(score=score, band=band),
-        delta=None if score is None or previous.score is None else round(score - previous.score, 2),
-        trend_7d=trend,
-        components=components_of(health),
-        reasons=reasons,
-        trigger_event_ids=list(state.pending),
-        segment=state.traits.get("segment"),
-        csm_owner=state.traits.get("csm_owner"),
+    change = RiskChange.model_validate(
+        {
+            "change_id": change_id(state.account_id, state.seq),
+            "account_id": state.account_id,
+            "seq": state.seq,
+            "occurred_at": event.occurred_at if event else datetime.fromtimestamp(at, UTC),
+            "emitted_at": now or datetime.now(UTC),
+            "model_version": model.version,
+            "previous": {"score": published, "band": previous_band},
+            "current": {"score": score, "band": health.band},
+            "delta": None if score is None or published is None else round(score - published, 2),
+            "trend_7d": trend,
+            "components": component_values(health),
+            "reasons": _reasons(state, health, previous_band, critical),
+            "trigger_event_ids": list(state.pending),
+            "segment": state.traits.get("segment"),
+            "csm_owner": state.traits.get("csm_owner"),
+        }
     )
     state.published_score, state.published_at = score, at
     state.published_parts = {p.name: p.score for p in health.parts if p.score is not None}
@@ -199,12 +215,12 @@ def components_of(health: Evaluation) -> list[Component]:
 
 
 def _reasons(
-    state: AccountState, health: Evaluation, previous: Health, critical: Critical | None
+    state: AccountState, health: Evaluation, previous_band: str, critical: Critical | None
 ) -> list[Reason]:
     """The critical signal first, then what moved each component, the largest move first."""
     reasons = [Reason(code=critical[1], message=critical[2])] if critical else []
-    known = previous.band in BAND_RANK and health.band in BAND_RANK
-    if known and BAND_RANK[health.band] > BAND_RANK[previous.band]:
+    known = previous_band in BAND_RANK and health.band in BAND_RANK
+    if known and BAND_RANK[health.band] > BAND_RANK[previous_band]:
         reasons.append(Reason(code="recovery", message=f"Health recovered to {health.band}."))
     moves = []
     for part in health.parts:

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
-from typing import Any
+from typing import Any, NamedTuple
 
 from services.scorer.model.config import Spec
 from services.scorer.model.sketch import estimate
 from services.scorer.model.state import DAY, AccountState
 
 
-@dataclass(frozen=True)
-class Signal:
+class Signal(NamedTuple):
     """One measured thing inside a component, with a sentence a CSM understands."""
 
     code: str
@@ -22,14 +20,13 @@ class Signal:
     message: str
 
 
-@dataclass(frozen=True)
-class Part:
+class Part(NamedTuple):
     """A component: its score (None without data), staleness and signals, worst first."""
 
     name: str
     score: float | None
     stale: bool = False
-    signals: list[Signal] = field(default_factory=list)
+    signals: tuple[Signal, ...] | list[Signal] = ()
 
 
 def plural(count: int, noun: str) -> str:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from schemas.health import BAND_RANK
-from services.scorer.model.components import COMPONENT_FUNCTIONS, ComponentFunction, Part
+from services.scorer.model.components import COMPONENT_FUNCTIONS, Part
 from services.scorer.model.config import Bands, Spec
 from services.scorer.model.state import AccountState
 
@@ -16,10 +16,14 @@ FED_BY = {
     "payment": ("billing",),
 }
 """The components whose aggregates an event of each kind can change."""
+COMPONENTS = tuple(
+    (name, function, None if SOURCE_OF[name] is None else SOURCE_OF[name][0])  # type: ignore[index]
+    for name, function in COMPONENT_FUNCTIONS.items()
+)
+"""Each component with its function and the kind code of its source (None: several sources)."""
 
 
-@dataclass(frozen=True)
-class Evaluation:
+class Evaluation(NamedTuple):
     """The health of an account at one time."""
 
     score: float | None
@@ -48,18 +52,6 @@ def band_for(score: float | None, previous: str, bands: Bands) -> str:
     return plain_band(score + bands.hysteresis if worse else score - bands.hysteresis, bands)
 
 
-def _part(
-    state: AccountState, name: str, component: ComponentFunction, spec: Spec, when: int
-) -> Part:
-    """The component at `when`, computed again only if its aggregates or the time changed."""
-    hit = state.cache.get(name)
-    if hit is not None and hit[0] == when and hit[1] is spec:
-        return hit[2]  # type: ignore[no-any-return]
-    part = component(state, spec, when)
-    state.cache[name] = (when, spec, part)
-    return part
-
-
 def evaluate_health(
     state: AccountState,
     spec: Spec,
@@ -73,21 +65,33 @@ def evaluate_health(
     time instead (never later than `at`): when events arrive, the three topics are read at their
     own pace, and a backlog of usage must not look like silence because a ticket ran ahead.
     Silence itself is judged by `evaluate` at the current time.
+
+    Component results are cached in the state until their aggregates change (`forget`) or the
+    time they are judged at moves.
     """
+    cache, kind_as_of, weights_of = state.cache, state.kind_as_of, spec.weights
     parts = []
-    for name, component in COMPONENT_FUNCTIONS.items():
-        source = SOURCE_OF[name]
+    counted: dict[str, float] = {}
+    for name, component, source in COMPONENTS:
         when = at
-        if per_source and source is not None and source[0] in state.kind_as_of:
-            when = min(at, state.kind_as_of[source[0]])
-        part = _part(state, name, component, spec, when)
-        if SOURCE_OF[name] in stale:
-            part = replace(part, stale=True)
+        if per_source and source is not None:
+            newest = kind_as_of.get(source)
+            if newest is not None and newest < at:
+                when = newest
+        hit = cache.get(name)
+        if hit is not None and hit[0] == when and hit[1] is spec:
+            part = hit[2]
+        else:
+            part = component(state, spec, when)
+            cache[name] = (when, spec, part)
+        if stale and SOURCE_OF[name] in stale:
+            part = part._replace(stale=True)
+        elif part.score is not None:
+            counted[name] = weights_of[name]
         parts.append(part)
-    counted = {p.name: spec.weights[p.name] for p in parts if p.score is not None and not p.stale}
     total = sum(counted.values())
-    weights = {p.name: (counted.get(p.name, 0.0) / total if total else 0.0) for p in parts}
+    weights = {p.name: counted.get(p.name, 0.0) / total if total else 0.0 for p in parts}
     if total <= 0:
         return Evaluation(None, "unknown", parts, weights)
-    score = round(sum(weights[p.name] * (p.score or 0.0) for p in parts), 2)
+    score = round(sum(weights[p.name] * p.score for p in parts if p.name in counted), 2)
     return Evaluation(score, band_for(score, state.band, spec.bands), parts, weights)
