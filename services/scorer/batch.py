@@ -49,19 +49,23 @@ class Rejected:
 
 
 def decode(msg: RawMessage, kind: str) -> Event | AccountUpdate | Rejected:
-    """The event or account update a message holds, for the topic of `kind`."""
+    """The event or account update a message holds, for the topic of `kind`.
+
+    Parsed with orjson, then validated from Python data: the event union picks its variant with
+    a Python discriminator, for which pydantic's own JSON path costs twice as much.
+    """
     raw = msg.value or b""
     try:
+        data = loads(raw)
+    except ValueError as not_json:
+        return Rejected(f"not JSON: {not_json}", "decode")
+    try:
         item: Event | AccountUpdate = (
-            AccountUpdate.model_validate_json(raw)
+            AccountUpdate.model_validate(data)
             if kind == "account"
-            else EVENT_ADAPTER.validate_json(raw)
+            else EVENT_ADAPTER.validate_python(data)
         )
     except ValidationError as exc:
-        try:
-            data = loads(raw)
-        except ValueError as not_json:
-            return Rejected(f"not JSON: {not_json}", "decode")
         return Rejected(describe(field_errors(exc.errors(), data)), "validate")
     if not isinstance(item, AccountUpdate) and item.kind != kind:
         return Rejected(f"kind: a {item.kind} event on the {kind} topic", "validate")

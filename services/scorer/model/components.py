@@ -39,10 +39,6 @@ def clamp(value: float) -> float:
     return max(0.0, min(100.0, value))
 
 
-def _window_sum(series: dict[int, int], first_day: int, last_day: int) -> int:
-    return sum(v for d, v in series.items() if first_day <= d <= last_day)
-
-
 def recent_and_norm(
     series: dict[int, int], state: AccountState, spec: Spec, at: int
 ) -> tuple[int, float | None]:
@@ -50,21 +46,29 @@ def recent_and_norm(
     windows = spec.time
     today = at // DAY
     recent_from = today - windows.recent_days + 1
-    recent = _window_sum(series, recent_from, today)
     history_from = max(today - windows.baseline_days + 1, (state.first_at or at) // DAY)
+    recent = history = 0
+    for day, count in series.items():
+        if recent_from <= day <= today:
+            recent += count
+        elif history_from <= day < recent_from:
+            history += count
     history_days = recent_from - history_from
     if history_days < windows.recent_days:
         return recent, None
-    return recent, _window_sum(
-        series, history_from, recent_from - 1
-    ) * windows.recent_days / history_days
+    return recent, history * windows.recent_days / history_days
 
 
 def _weighted(signals: list[Signal], weights: Mapping[Any, float]) -> float | None:
-    total = sum(weights.get(s.code.split(".")[1], 0.0) for s in signals)
-    if not signals or total <= 0:
+    """The mean of the signals' scores, weighted by the part of their code after the dot."""
+    total = points = 0.0
+    for signal in signals:
+        weight = weights.get(signal.code.partition(".")[2], 0.0)
+        total += weight
+        points += weight * signal.score
+    if total <= 0:
         return None
-    return sum(weights.get(s.code.split(".")[1], 0.0) * s.score for s in signals) / total
+    return points / total
 
 
 def usage(state: AccountState, spec: Spec, at: int) -> Part:
