@@ -125,7 +125,7 @@ def model_change(
     reasons += [
         Reason(code=s.code, message=sentence(s.message))
         for p in health.parts
-        for s in p.signals
+        for s in p.worst_first()
         if s.score < 100
     ][:3]
     return RiskChange(

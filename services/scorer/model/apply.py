@@ -238,7 +238,8 @@ def _reasons(
         elif part.score is None:
             continue
         elif before is None or part.score <= before - 1:
-            bad = [s for s in part.signals if s.score < 100] or part.signals[:1]
+            signals = part.worst_first()
+            bad = [s for s in signals if s.score < 100] or signals[:1]
             drop = (before if before is not None else 100.0) - part.score
             for signal in bad[:2]:
                 moves.append((drop, Reason(code=signal.code, message=sentence(signal.message))))
@@ -248,7 +249,8 @@ def _reasons(
                 (part.score - before, Reason(code=f"{part.name}.improved", message=message))
             )
     moves.sort(key=lambda move: -move[0])
-    reasons += [reason for _, reason in moves if reason.code not in {r.code for r in reasons}]
+    given = {r.code for r in reasons}
+    reasons += [reason for _, reason in moves if reason.code not in given]
     if not reasons:
         label = "unknown" if health.score is None else f"{health.band} ({health.score:.0f})"
         reasons.append(Reason(code=f"band.{health.band}", message=f"Health is {label}."))

@@ -13,11 +13,21 @@ from services.scorer.model.state import DAY, AccountState
 
 
 class Signal(NamedTuple):
-    """One measured thing inside a component, with a sentence a CSM understands."""
+    """One measured thing inside a component, with a sentence a CSM understands.
+
+    The sentence is `text` formatted with `args` (`str.format`), only when it is read: most
+    evaluations explain nothing.
+    """
 
     code: str
     score: float
-    message: str
+    text: str
+    args: tuple[Any, ...] = ()
+
+    @property
+    def message(self) -> str:
+        """The sentence."""
+        return self.text.format(*self.args) if self.args else self.text
 
 
 class Part(NamedTuple):
@@ -27,6 +37,14 @@ class Part(NamedTuple):
     score: float | None
     stale: bool = False
     signals: tuple[Signal, ...] | list[Signal] = ()
+
+    def worst_first(self) -> list[Signal]:
+        """The signals, lowest score first."""
+        return sorted(self.signals, key=_score_of)
+
+
+def _score_of(signal: Signal) -> float:
+    return signal.score
 
 
 def plural(count: int, noun: str) -> str:
@@ -86,14 +104,15 @@ def usage(state: AccountState, spec: Spec, at: int) -> Part:
     recent, norm = recent_and_norm(state.activity, state, spec, at)
     if norm is not None and norm >= rules.activity_min_norm:
         ratio = recent / norm
+        args: tuple[Any, ...]
         if recent == 0:
-            message = f"no activity this week, against a norm of {norm:.0f} events a week"
+            text, args = "no activity this week, against a norm of {:.0f} events a week", (norm,)
         elif ratio < 0.95:
-            below = 100 * (1 - ratio)
-            message = f"weekly activity is {below:.0f}% below this account's {weeks}-week norm"
+            text = "weekly activity is {:.0f}% below this account's {}-week norm"
+            args = (100 * (1 - ratio), weeks)
         else:
-            message = f"weekly activity is at or above this account's {weeks}-week norm"
-        signals.append(Signal("usage.activity", clamp(100 * ratio), message))
+            text, args = "weekly activity is at or above this account's {}-week norm", (weeks,)
+        signals.append(Signal("usage.activity", clamp(100 * ratio), text, args))
     recent_from = today - windows.recent_days + 1
     seats = state.traits.get("seats")
     if seats:
@@ -101,19 +120,21 @@ def usage(state: AccountState, spec: Spec, at: int) -> Part:
         active = round(estimate(reduce(or_, sketches, 0)))
         score = clamp(100 * active / (seats * rules.seat_target))
         signals.append(
-            Signal("usage.seats", score, f"{active} of {seats} seats were active this week")
+            Signal("usage.seats", score, "{} of {} seats were active this week", (active, seats))
         )
     idle = max(0.0, (at - state.last_active) / DAY)
     span = max(rules.recency_zero_days - rules.recency_grace_days, 1e-9)
     recency = clamp(100 * (1 - max(0.0, idle - rules.recency_grace_days) / span))
-    signals.append(Signal("usage.recency", recency, f"no product activity for {idle:.0f} days"))
+    signals.append(Signal("usage.recency", recency, "no product activity for {:.0f} days", (idle,)))
     if rules.key_features and (state.features or state.first_value is not None):
         since = today - windows.baseline_days
         used = sum(1 for f in rules.key_features if state.features.get(f, since) > since)
         breadth = clamp(100 * used / (len(rules.key_features) * rules.breadth_target))
-        message = f"uses {used} of {len(rules.key_features)} key features"
-        signals.append(Signal("usage.breadth", breadth, message))
-    return Part("usage", _weighted(signals, rules.signal_weights), False, _worst_first(signals))
+        count = len(rules.key_features)
+        signals.append(
+            Signal("usage.breadth", breadth, "uses {} of {} key features", (used, count))
+        )
+    return Part("usage", _weighted(signals, rules.signal_weights), False, signals)
 
 
 def _onboarding(state: AccountState, spec: Spec, at: int) -> tuple[float, bool, list[Signal]]:
@@ -165,7 +186,7 @@ def support(state: AccountState, spec: Spec, at: int) -> Part:
         score = clamp(100 - rules.csat_penalty_per_point * (rules.csat_floor - average))
         signals.append(Signal("support.csat", score, f"recent CSAT averages {average:.1f} of 5"))
     penalty = sum(100 - s.score for s in signals)
-    return Part("support", clamp(100 - penalty), False, _worst_first(signals))
+    return Part("support", clamp(100 - penalty), False, signals)
 
 
 def billing(state: AccountState, spec: Spec, at: int) -> Part:
@@ -226,7 +247,7 @@ def billing(state: AccountState, spec: Spec, at: int) -> Part:
             )
         )
     penalty = sum(100 - s.score for s in signals)
-    return Part("billing", clamp(100 - penalty), False, _worst_first(signals))
+    return Part("billing", clamp(100 - penalty), False, signals)
 
 
 def _csat_average(state: AccountState) -> float | None:
@@ -240,19 +261,19 @@ def sentiment(state: AccountState, spec: Spec, at: int) -> Part:
     if state.nps:
         nps = sum(s for _, s in state.nps) / len(state.nps)
         signals.append(
-            Signal("sentiment.nps", nps * 10, f"recent NPS answers average {nps:.1f} of 10")
+            Signal("sentiment.nps", nps * 10, "recent NPS answers average {:.1f} of 10", (nps,))
         )
     average = _csat_average(state)
     if average is not None:
         signals.append(
-            Signal("sentiment.csat", (average - 1) * 25, f"recent CSAT averages {average:.1f} of 5")
+            Signal(
+                "sentiment.csat", (average - 1) * 25, "recent CSAT averages {:.1f} of 5", (average,)
+            )
         )
+    if not signals:
+        return Part("sentiment", None)
     weights = {"nps": rules.nps_weight, "csat": rules.csat_weight}
-    return Part("sentiment", _weighted(signals, weights), False, _worst_first(signals))
-
-
-def _worst_first(signals: list[Signal]) -> list[Signal]:
-    return sorted(signals, key=lambda s: s.score)
+    return Part("sentiment", _weighted(signals, weights), False, signals)
 
 
 ComponentFunction = Callable[[AccountState, Spec, int], Part]

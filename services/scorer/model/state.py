@@ -24,6 +24,12 @@ PATH_FIELDS = (
 )  # fmt: skip
 
 
+def _drop_days(series: dict[int, Any], last: int) -> None:
+    """Remove the days up to `last` from a day-keyed series."""
+    for day in [d for d in series if d <= last]:
+        del series[day]
+
+
 @dataclass
 class AccountState:
     """Everything the model remembers about one account; times are epoch seconds (event time)."""
@@ -95,25 +101,32 @@ class AccountState:
         closed items older than the horizon."""
         if self.as_of is None or self.cache.get("pruned") == self.as_of // DAY:
             return  # within a day only late events arrive, and they are inside every window
-        before = self._sizes()
         today = self.as_of // DAY
         self.cache["pruned"] = today
+        if self.daily and min(self.daily) <= today - score_days:
+            _drop_days(self.daily, today - score_days)
+        pruned = False
         for series, days in ((self.activity, keep_days), (self.opened, keep_days),
-                             (self.daily, score_days), (self.users, sketch_days)):  # fmt: skip
-            for day in [d for d in series if d <= today - days]:
-                del series[day]
+                             (self.users, sketch_days)):  # fmt: skip
+            if series and min(series) <= today - days:
+                _drop_days(series, today - days)
+                pruned = True
         floor_day = today - HORIZON_DAYS
         floor = floor_day * DAY
-        self.features = {f: d for f, d in self.features.items() if d >= floor_day}
-        self.tickets = {k: v for k, v in self.tickets.items() if v[1] or v[0] >= floor}
-        self.invoices = {k: v for k, v in self.invoices.items() if max(v) >= floor}
-        self.disputes = {k: v for k, v in self.disputes.items() if max(v) >= floor}
-        if self._sizes() != before:
+        if self.features and min(self.features.values()) < floor_day:
+            self.features = {f: d for f, d in self.features.items() if d >= floor_day}
+            pruned = True
+        if any(not v[1] and v[0] < floor for v in self.tickets.values()):
+            self.tickets = {k: v for k, v in self.tickets.items() if v[1] or v[0] >= floor}
+            pruned = True
+        if any(max(v) < floor for v in self.invoices.values()):
+            self.invoices = {k: v for k, v in self.invoices.items() if max(v) >= floor}
+            pruned = True
+        if any(max(v) < floor for v in self.disputes.values()):
+            self.disputes = {k: v for k, v in self.disputes.items() if max(v) >= floor}
+            pruned = True
+        if pruned:
             self.forget()
-
-    def _sizes(self) -> tuple[int, ...]:
-        return (len(self.activity), len(self.opened), len(self.users), len(self.features),
-                len(self.tickets), len(self.invoices), len(self.disputes))  # fmt: skip
 
     def aggregates(self) -> dict[str, Any]:
         """The order-independent part of the state (what the events say, not what was sent)."""
