@@ -283,8 +283,17 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
+WORKER = [sys.executable, "-m", "services.cli", "scorer"]
+NULL_MODEL_WORKER = [sys.executable, str(Path(__file__).with_name("null_model.py"))]
+
+
 def scorer(
-    bootstrap: str, settings: Settings, expected: int, workdir: Path, poll_s: float
+    bootstrap: str,
+    settings: Settings,
+    expected: int,
+    workdir: Path,
+    poll_s: float,
+    command: list[str] = WORKER,
 ) -> ScorerRun:
     """Run one scorer worker over the pre-produced events and measure it via /metrics."""
     port = free_port()
@@ -304,7 +313,7 @@ def scorer(
     with log_path.open("wb") as log, httpx.Client(timeout=5) as client:
         started = time.perf_counter()
         process = subprocess.Popen(
-            [sys.executable, "-m", "services.cli", "scorer"],
+            command,
             env=env,
             cwd=workdir,
             stdout=log,
@@ -466,6 +475,8 @@ class RunResult:
     baseline: Rate
     scorer: ScorerRun
     changelog: Changelog
+    null_model: ScorerRun | None = None
+    """The same worker with a model that does nothing (--null-model), on its own topics."""
 
     @property
     def ratio(self) -> float:
@@ -494,6 +505,12 @@ def report_run(result: RunResult, workload: Workload, expected: int) -> None:
         f"wall {s.rate.wall_s:.1f} s, first events after {s.rate.first_seen_s:.1f} s)"
     )
     print(f"  ratio        {result.ratio:>10.3f}  scorer/baseline")
+    if (n := result.null_model) is not None:
+        print(
+            f"  null model   {n.rate.events_per_s:>10,.0f} ev/s   "
+            f"({n.rate.cpu_us_per_event:,.1f} us/event; "
+            f"{n.rate.events_per_s / b.events_per_s:.3f} of the baseline): the worker's shell"
+        )
     print(
         f"  CPU          baseline {b.cpu_us_per_event:,.1f} us/event ({b.cores:.2f} cores), "
         f"scorer {s.rate.cpu_us_per_event:,.1f} us/event ({s.rate.cores:.2f} cores)"
@@ -524,6 +541,10 @@ def report_summary(results: list[RunResult]) -> None:
     print(f"  baseline     {med(r.baseline.events_per_s for r in results):>10,.0f} ev/s")
     print(f"  scorer       {med(r.scorer.rate.events_per_s for r in results):>10,.0f} ev/s")
     print(f"  ratio        {med(r.ratio for r in results):>10.3f}  scorer/baseline")
+    nulls = [r.null_model for r in results if r.null_model is not None]
+    if nulls:
+        print(f"  null model   {med(n.rate.events_per_s for n in nulls):>10,.0f} ev/s")
+        print(f"  null model CPU {med(n.rate.cpu_us_per_event for n in nulls):,.1f} us/event")
     cpu = med(r.scorer.rate.cpu_us_per_event for r in results)
     print(f"  scorer CPU   {cpu:,.1f} us/event")
     print(f"  scorer RSS   at end {_mib(int(med(r.scorer.rss_end_kib for r in results)))}")
@@ -553,7 +574,17 @@ def run_once(broker: Broker, workload: Workload, index: int, args: argparse.Name
     workdir.mkdir(parents=True)
     scored = scorer(broker.bootstrap, settings, expected, workdir, args.poll_ms / 1000)
     changelog = read_changelog(broker.bootstrap, prefix)
-    result = RunResult(produce_s, base, scored, changelog)
+    null = None
+    if args.null_model:
+        null_settings = settings.model_copy(update={"topic_prefix": prefix + "null-"})
+        ensure_topics(null_settings)
+        produce(broker.bootstrap, null_settings, workload.records)
+        (workdir / "null").mkdir()
+        null = scorer(
+            broker.bootstrap, null_settings, expected, workdir / "null", args.poll_ms / 1000,
+            NULL_MODEL_WORKER,
+        )  # fmt: skip
+    result = RunResult(produce_s, base, scored, changelog, null)
     report_run(result, workload, expected)
     # Every generated event is valid and unique, so anything but `scored` is worth a look; the
     # scorer's rate above counts those events too.
@@ -580,6 +611,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--batch-size", type=int, default=0, help="scorer batch size (default: the setting's)"
     )
     parser.add_argument("--poll-ms", type=int, default=100, help="/metrics poll interval")
+    parser.add_argument(
+        "--null-model",
+        action="store_true",
+        help="also run the worker with a model that does nothing (bench/null_model.py)",
+    )
     parser.add_argument(
         "--workdir", default=None, help="keep broker data and scorer logs here (default: temp)"
     )
