@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from functools import lru_cache
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.producer.message_accumulator import BatchBuilder
 from kafka.partitioner import murmur2
 
 
+@lru_cache(maxsize=1 << 17)
 def default_partition(key: bytes, partitions: int) -> int:
-    """The partition Kafka's default partitioner gives a key."""
+    """The partition Kafka's default partitioner gives a key (cached: kafka-python's murmur2 is
+    pure Python, and the scorer writes the same accounts' keys batch after batch)."""
     return int((murmur2(key) & 0x7FFFFFFF) % partitions)
 
 

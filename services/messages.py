@@ -5,13 +5,28 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 from aiokafka import ConsumerRecord
 
 from schemas import DeadLetter
 
 Stage = Literal["decode", "validate", "late", "process"]
+
+
+class Message(Protocol):
+    """What is read of a consumed record (a RawMessage, or aiokafka's ConsumerRecord as is)."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def key(self) -> bytes | None: ...
+    @property
+    def value(self) -> bytes | None: ...
 
 
 @dataclass(frozen=True)
@@ -30,9 +45,7 @@ class RawMessage:
         return cls(record.topic, record.partition, record.offset, record.key, record.value)
 
 
-def dead_letter(
-    msg: RawMessage, error: str, stage: Stage, service: str, now: datetime
-) -> DeadLetter:
+def dead_letter(msg: Message, error: str, stage: Stage, service: str, now: datetime) -> DeadLetter:
     """A dead letter carrying the original bytes of `msg` and why it failed."""
     return DeadLetter(
         source_topic=msg.topic,

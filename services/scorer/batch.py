@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from schemas import EVENT_ADAPTER, AccountUpdate, DeadLetter, Event, HealthSnapshot, RiskChange
 from schemas.errors import describe, field_errors
 from services.codec import dumps, loads
-from services.messages import RawMessage, Stage, dead_letter
+from services.messages import Message, Stage, dead_letter
 from services.scorer.model import (
     AccountState,
     HealthModel,
@@ -48,7 +48,7 @@ class Rejected:
     stage: Stage
 
 
-def decode(msg: RawMessage, kind: str) -> Event | AccountUpdate | Rejected:
+def decode(msg: Message, kind: str) -> Event | AccountUpdate | Rejected:
     """The event or account update a message holds, for the topic of `kind`.
 
     Parsed with orjson, then validated from Python data: the event union picks its variant with
@@ -73,7 +73,7 @@ def decode(msg: RawMessage, kind: str) -> Event | AccountUpdate | Rejected:
 
 
 def score_batch(
-    messages: list[RawMessage],
+    messages: Sequence[Message],
     topic_kinds: dict[str, str],
     load: Callable[[str], AccountState | None],
     model: HealthModel,

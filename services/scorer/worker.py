@@ -20,7 +20,7 @@ from aiokafka.abc import ConsumerRebalanceListener
 from schemas import RiskChange
 from services.batched_sends import BatchedSends
 from services.codec import encode
-from services.messages import RawMessage
+from services.messages import Message
 from services.reconnect import keep_running
 from services.scorer import metrics
 from services.scorer.batch import score_batch, snapshot_record
@@ -98,7 +98,7 @@ class ScorerWorker:
             fetched = await consumer.getmany(
                 timeout_ms=wait_ms, max_records=self.settings.scorer_batch_size
             )
-            records = [RawMessage.of(r) for part in fetched.values() for r in part]
+            records: list[Message] = [r for part in fetched.values() for r in part]
             if records:
                 async with self.lock:
                     await self._score(consumer, producer, records)
@@ -108,7 +108,7 @@ class ScorerWorker:
                     await self._reevaluate(consumer, producer)
 
     async def _score(
-        self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, records: list[RawMessage]
+        self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, records: list[Message]
     ) -> None:
         started = time.perf_counter()
         # A rebalance may have taken partitions away between the fetch and now; while one is
@@ -126,10 +126,10 @@ class ScorerWorker:
         await out.flush()
         self.partition_of.update(result.partitions)
         await self._store(out, result.states.items())
-        offsets: dict[TopicPartition, int] = {}
+        last: dict[tuple[str, int], int] = {}
         for r in records:
-            offsets[TopicPartition(r.topic, r.partition)] = r.offset + 1
-        await consumer.commit(offsets)
+            last[r.topic, r.partition] = r.offset
+        await consumer.commit({TopicPartition(*tp): offset + 1 for tp, offset in last.items()})
         for (topic, outcome), count in result.outcomes.items():
             metrics.EVENTS.labels(topic, outcome).inc(count)
         metrics.ACCOUNTS.set(len(self.states))

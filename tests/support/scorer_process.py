@@ -35,6 +35,7 @@ class ScorerCluster:
     data_dir: Path
     batch_size: int = 1000
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    started: int = 0
 
     @property
     def settings(self) -> Settings:
@@ -54,7 +55,8 @@ class ScorerCluster:
         evaluate_interval_s: float = 3600,
     ) -> subprocess.Popen[bytes]:
         """Start one more `healthmon scorer` (with a static membership id if given)."""
-        n = len(self.workers)
+        n = self.started
+        self.started += 1
         env = (
             self.env()
             | {
@@ -107,7 +109,8 @@ class ScorerCluster:
         return latest
 
     def stop_workers(self) -> None:
-        """SIGTERM every worker and wait: they commit and leave the group."""
+        """SIGTERM every worker and wait: they commit and leave the group. Stopped workers are
+        forgotten, so that `wait_for` does not take their exit for a crash."""
         for worker in self.workers:
             if worker.poll() is None:
                 worker.send_signal(signal.SIGTERM)
@@ -117,6 +120,7 @@ class ScorerCluster:
             except subprocess.TimeoutExpired:
                 worker.kill()
                 worker.wait()
+        self.workers.clear()
 
     def snapshots(self) -> dict[str, dict[str, Any]]:
         """The latest record per account on health-snapshots."""
