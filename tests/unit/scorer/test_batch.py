@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import orjson
+import pytest
+from pydantic import ValidationError
 
-from schemas import HealthSnapshot
+from schemas import EVENT_ADAPTER, HealthSnapshot
 from services.codec import encode
 from services.messages import RawMessage
-from services.scorer.batch import score_batch, snapshot, snapshot_record
+from services.scorer.batch import Rejected, decode, score_batch, snapshot, snapshot_record
 from services.scorer.model import AccountState, default_model
 from tests.support.events import T0, days, event_dict
 
@@ -62,6 +65,48 @@ def test_invalid_events_become_dead_letters_naming_the_field() -> None:
     [letter] = result.dead_letters
     assert letter.stage == "validate" and "properties.score" in letter.error
     assert result.outcomes[("usage-events", "dead_letter")] == 1
+
+
+def _json(**changes: Any) -> bytes:
+    return orjson.dumps(event_dict("usage", "active", user_id="u1") | changes)
+
+
+_HUGE = _json(properties={"user_id": "u1", "big": 0}).replace(b'"big":0', b'"big":' + b"9" * 25)
+
+
+@pytest.mark.parametrize(
+    ("kind", "raw"),
+    [
+        ("usage", _json()),
+        ("usage", _json(occurred_at="2026-11-02T09:30:00+02:00")),
+        ("usage", _json(occurred_at="2026-11-02T09:30:00")),
+        ("usage", _json(schema_version=True)),
+        ("usage", _json(schema_version="1")),
+        ("usage", _json(event_id=5)),
+        ("usage", _json(kind="Usage")),
+        ("usage", _json(properties={"user_id": "u1", "nested": {"x": [1, 2.5, None]}})),
+        ("usage", _HUGE),
+        ("usage", _json(properties={"user_id": 7})),
+        ("ticket", orjson.dumps(event_dict("ticket", "csat_rating", score="good", ticket_id="t"))),
+        ("payment", orjson.dumps(event_dict("payment", "subscription_changed", mrr_before=1))),
+        (
+            "usage",
+            b'{"event_id": "a", "event_id": "b", "account_id": "acct-1", "kind": "usage", '
+            b'"type": "active", "occurred_at": "2026-11-02T09:30:00Z", "source": "test", '
+            b'"received_at": "2026-11-02T09:30:00Z", "properties": {"user_id": "u"}}',
+        ),
+    ],
+)
+def test_decoding_agrees_with_validating_the_json_itself(kind: str, raw: bytes) -> None:
+    """The scorer parses with orjson and validates the data; the contract's own JSON validation
+    must accept the same events, with the same values, and refuse the same ones."""
+    decoded = decode(msg(raw), kind)
+    try:
+        expected = EVENT_ADAPTER.validate_json(raw)
+    except ValidationError:
+        assert isinstance(decoded, Rejected) and decoded.stage == "validate"
+    else:
+        assert decoded == expected
 
 
 def test_an_event_on_the_wrong_topic_is_a_dead_letter() -> None:

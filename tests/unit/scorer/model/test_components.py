@@ -172,3 +172,13 @@ def test_sentiment_from_nps_and_csat() -> None:
     part = sentiment(state, BASE, at(0))
     assert part.score == 0.6 * 30 + 0.4 * 100
     assert sentiment(AccountState("empty"), BASE, at(0)).score is None
+
+
+def test_signals_are_explained_worst_first_with_their_figures_filled_in() -> None:
+    state, _ = fold_all(steady_use())
+    part = usage(state, BASE, at(27 + 12))  # twelve quiet days after four steady weeks
+    worst = part.worst_first()
+    assert [s.score for s in worst] == sorted(s.score for s in part.signals)
+    assert worst[0].code == "usage.activity"
+    assert worst[0].message == "no activity this week, against a norm of 16 events a week"
+    assert signal(part, "usage.recency")[1] == "no product activity for 12 days"
