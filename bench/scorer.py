@@ -31,7 +31,9 @@ in-memory state per account; ``changelog value bytes`` is the serialised state p
 
 Usage: ``python bench/scorer.py [--events N] [--accounts A] [--runs R] [--engine noida|tansu]``
 (``--help`` lists the rest: ``--days``, ``--partitions``, ``--baseline-passes``, ``--poll-ms``,
-``--workdir``). See bench/README.md.
+``--null-model``, ``--workdir``). With ``--null-model`` each run also measures, on topics of its
+own, the worker with a model that does nothing (``bench/null_model.py``): what the worker's shell
+costs before any model runs. See bench/README.md.
 """
 
 from __future__ import annotations
