@@ -25,11 +25,8 @@ def note_only(
     position: tuple[str, int] | None = None,
 ) -> tuple[AccountState, RiskChange | None]:
     """Count the event and move the account's event time; judge nothing."""
-    if position is not None:
-        topic, offset = position
-        if state.offsets.get(topic, -1) >= offset:
-            return state, None
-        state.offsets[topic] = offset
+    if state.redelivered(position):
+        return state, None
     state.events_seen += 1
     t = int(event.occurred_at.timestamp())
     state.as_of = max(state.as_of or t, t)

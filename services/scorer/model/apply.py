@@ -38,11 +38,8 @@ def apply(
     event ids are recognised within a window of recent ids. Raises LateEvent for events older
     than the lateness bound.
     """
-    if position is not None:
-        topic, offset = position
-        if state.offsets.get(topic, -1) >= offset:
-            return state, None
-        state.offsets[topic] = offset
+    if state.redelivered(position):
+        return state, None
     key = id_hash(event.event_id)
     if state.seen_id(key):
         return state, None

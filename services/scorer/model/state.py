@@ -76,6 +76,17 @@ class AccountState:
     # derived, never stored: component results and the last evaluation, reused while valid
     cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
+    def redelivered(self, position: tuple[str, int] | None) -> bool:
+        """Whether the message at `position` (topic kind, offset) was applied already; if not,
+        remember it as applied."""
+        if position is None:
+            return False
+        topic, offset = position
+        if self.offsets.get(topic, -1) >= offset:
+            return True
+        self.offsets[topic] = offset
+        return False
+
     def seen_id(self, event_id_hash: str) -> bool:
         """Whether this event id was applied recently."""
         return event_id_hash in self.recent_ids
