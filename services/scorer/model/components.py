@@ -31,7 +31,8 @@ class Signal(NamedTuple):
 
 
 class Part(NamedTuple):
-    """A component: its score (None without data), staleness and signals, worst first."""
+    """A component: its score (None without data), staleness and signals (`worst_first` sorts
+    them for an explanation)."""
 
     name: str
     score: float | None

@@ -17,7 +17,7 @@ FED_BY = {
 }
 """The components whose aggregates an event of each kind can change."""
 COMPONENTS = tuple(
-    (name, function, None if SOURCE_OF[name] is None else SOURCE_OF[name][0])  # type: ignore[index]
+    (name, function, source[0] if (source := SOURCE_OF[name]) else None)
     for name, function in COMPONENT_FUNCTIONS.items()
 )
 """Each component with its function and the kind code of its source (None: several sources)."""
