@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -28,6 +29,14 @@ class System:
     ingest: httpx.Client
     alerts: httpx.Client
     children: list[Child]
+
+    def health(self, account: str, events_seen: int) -> dict[str, Any] | None:
+        """The account's current health once it has applied `events_seen` events, else None."""
+        response = self.alerts.get(f"/v1/accounts/{account}/health")
+        if response.status_code != 200 or response.json()["events_seen"] < events_seen:
+            return None
+        body: dict[str, Any] = response.json()
+        return body
 
 
 @pytest.fixture(scope="module")

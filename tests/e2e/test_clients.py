@@ -21,14 +21,6 @@ def usage(account: str, days_ago: float, **extra: Any) -> dict[str, Any]:
             "properties": {"user_id": "u1"}} | extra  # fmt: skip
 
 
-def health(system: System, account: str, events_seen: int) -> dict[str, Any] | None:
-    response = system.alerts.get(f"/v1/accounts/{account}/health")
-    if response.status_code != 200 or response.json()["events_seen"] < events_seen:
-        return None
-    body: dict[str, Any] = response.json()
-    return body
-
-
 def test_the_producer_validates_keys_by_account_and_its_events_are_scored(
     system: System,
 ) -> None:
@@ -40,7 +32,7 @@ def test_the_producer_validates_keys_by_account_and_its_events_are_scored(
         ids = [producer.send(usage("initech", d)) for d in (3, 2, 1)]
         producer.flush()
     assert len(set(ids)) == 3
-    seen = eventually(lambda: health(system, "initech", 3), what="initech scored")
+    seen = eventually(lambda: system.health("initech", 3), what="initech scored")
     assert seen["band"] == "green" and seen["csm_owner"] == "ana@example.com"
 
 
@@ -53,7 +45,7 @@ def test_the_http_client_sends_events_batches_and_traits(system: System) -> None
         with pytest.raises(InvalidEvent, match="kind"):
             client.send({"account_id": "hooli", "kind": "weather"})
     assert first == "hooli-1" and len(batch) == 2
-    seen = eventually(lambda: health(system, "hooli", 3), what="hooli scored")
+    seen = eventually(lambda: system.health("hooli", 3), what="hooli scored")
     assert seen["segment"] == "enterprise"
 
 

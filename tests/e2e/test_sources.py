@@ -12,14 +12,6 @@ from tests.support.sources import stripe_events, stripe_request, zendesk_event, 
 from tests.support.waiting import eventually
 
 
-def health(system: System, account: str, events_seen: int) -> dict[str, Any] | None:
-    response = system.alerts.get(f"/v1/accounts/{account}/health")
-    if response.status_code != 200 or response.json()["events_seen"] < events_seen:
-        return None
-    body: dict[str, Any] = response.json()
-    return body
-
-
 def component(health: dict[str, Any], name: str) -> dict[str, Any]:
     found: dict[str, Any] = next(c for c in health["components"] if c["name"] == name)
     return found
@@ -50,7 +42,7 @@ def test_the_segment_library_only_changes_its_host(system: System) -> None:
     segment.flush()
     segment.shutdown()
     assert errors == []
-    seen = eventually(lambda: health(system, "initrode", 4), what="initrode scored")
+    seen = eventually(lambda: system.health("initrode", 4), what="initrode scored")
     assert seen["events_seen"] == 4
     assert (seen["segment"], seen["csm_owner"]) == ("enterprise", "csm@example.com")
 
@@ -64,7 +56,7 @@ def test_stripe_events_sent_twice_count_once_and_reach_the_mapped_account(system
         assert response.status_code == 200, response.text
         assert response.json()["status"] in ("accepted", "ignored"), response.text
     # 11 Stripe events, of which one (a status change the invoice already tells) means nothing
-    seen = eventually(lambda: health(system, "vandelay", 10), what="vandelay scored")
+    seen = eventually(lambda: system.health("vandelay", 10), what="vandelay scored")
     assert seen["events_seen"] == 10
     assert component(seen, "billing")["score"] is not None
 
@@ -78,5 +70,5 @@ def test_a_zendesk_ticket_reaches_the_organizations_account(system: System) -> N
         body, headers = zendesk_request(event)
         response = system.ingest.post("/v1/webhooks/zendesk", content=body, headers=headers)
         assert response.status_code == 200 and response.json()["status"] == "accepted"
-    seen = eventually(lambda: health(system, "soylent", 2), what="soylent scored")
+    seen = eventually(lambda: system.health("soylent", 2), what="soylent scored")
     assert component(seen, "support")["score"] is not None

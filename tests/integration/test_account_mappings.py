@@ -3,9 +3,7 @@ manages them."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.account_mappings import MappingStore, list_mappings, set_mapping
 from services.settings import Settings
 from services.sql import Database
+from tests.support.cli import healthmon
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -48,12 +47,8 @@ def test_what_an_operator_set_is_not_overwritten_by_what_a_source_says(
 
 
 def test_the_mappings_command_sets_lists_and_deletes(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HEALTHMON_")}
-    env["HEALTHMON_DATA_DIR"] = str(tmp_path)
-
     def mappings(*args: str) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "services.cli", "mappings", *args]
-        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+        return healthmon(tmp_path, "mappings", *args)
 
     assert mappings("set", "zendesk", "361", "acme").returncode == 0
     listed = mappings("list", "zendesk")

@@ -3,9 +3,7 @@ ingest API and the `healthmon keys` command."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from services.api_keys import ApiKeyRow, Caller, KeyStore, create_key, list_keys
 from services.ingest.app import create_app
 from services.settings import Settings
 from services.sql import Database
+from tests.support.cli import healthmon
 from tests.support.sinks import MemorySink
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -83,12 +82,8 @@ def test_ingest_answers_401_403_and_per_item_results_by_key_and_scope(
 
 
 def test_the_keys_command_shows_a_secret_once_and_manages_keys(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HEALTHMON_")}
-    env["HEALTHMON_DATA_DIR"] = str(tmp_path)
-
     def keys(*args: str) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "services.cli", "keys", *args]
-        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+        return healthmon(tmp_path, "keys", *args)
 
     made = keys("create", "zendesk", "--scope", "events:ticket", "--scope", "accounts:write")
     assert made.returncode == 0, made.stderr

@@ -3,9 +3,6 @@ upgrade databases made before migrations existed."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
@@ -14,6 +11,7 @@ from sqlalchemy import Engine, inspect, text
 
 from services.sql import Base, import_tables, init_db, make_engine
 from tests.integration.conftest import drop_everything
+from tests.support.cli import healthmon
 
 
 def test_the_migrated_schema_is_the_declared_one(engine: Engine) -> None:
@@ -47,10 +45,7 @@ def test_a_database_made_before_migrations_is_upgraded_in_place(engine: Engine) 
 
 
 def test_the_db_upgrade_command_migrates_the_configured_database(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HEALTHMON_")}
-    env["HEALTHMON_DATA_DIR"] = str(tmp_path)
-    command = [sys.executable, "-m", "services.cli", "db", "upgrade"]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    done = healthmon(tmp_path, "db", "upgrade")
     assert done.returncode == 0, done.stderr
     assert "at revision" in done.stdout
     tables = inspect(make_engine(f"sqlite:///{tmp_path / 'healthmon.db'}")).get_table_names()
