@@ -24,6 +24,7 @@ from services.codec import encode
 from services.messages import Message
 from services.reconnect import keep_running
 from services.scorer import metrics
+from services.scorer.assignor import CoPartitionedAssignor
 from services.scorer.batch import score_batch, snapshot_record
 from services.scorer.changelog import CHANGELOG, GROUP, encode_state, restore
 from services.scorer.model import AccountState, HealthModel, evaluate
@@ -89,6 +90,7 @@ class ScorerWorker:
             rebalance_timeout_ms=int(s.kafka_rebalance_timeout_s * 1000),
             session_timeout_ms=int(max(10.0, s.kafka_rebalance_timeout_s) * 1000),
             heartbeat_interval_ms=1000,
+            partition_assignment_strategy=(CoPartitionedAssignor,),
         )
         producer = AIOKafkaProducer(
             bootstrap_servers=s.bootstrap_list, acks="all", linger_ms=5, max_batch_size=256 * 1024
