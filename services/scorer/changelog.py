@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
@@ -17,20 +18,37 @@ GROUP = "healthmon-scorer"
 CHANGELOG = TopicSpec(f"{GROUP}-account-state-changelog", AccountState, compacted=True)
 
 
-def encode_state(state: AccountState) -> bytes:
-    """A changelog value: compact JSON of the state."""
-    return dumps(state.to_dict())
+class Stored(NamedTuple):
+    """An account's changelog record: its state, and the changes it made that may not have been
+    published yet (encoded as on the changes topic)."""
+
+    partition: int
+    state: AccountState
+    outbox: list[bytes]
+
+
+def encode_state(state: AccountState, outbox: Sequence[bytes] = ()) -> bytes:
+    """A changelog value: compact JSON of the state, with its unpublished changes if any."""
+    data = state.to_dict()
+    if outbox:
+        data["outbox"] = [change.decode() for change in outbox]
+    return dumps(data)
+
+
+def decode_record(value: bytes) -> tuple[AccountState, list[bytes]]:
+    """The state a changelog value holds, and its unpublished changes."""
+    data = loads(value)
+    outbox = [change.encode() for change in data.pop("outbox", ())]
+    return AccountState.from_dict(data), outbox
 
 
 def decode_state(value: bytes) -> AccountState:
     """The state a changelog value holds."""
-    return AccountState.from_dict(loads(value))
+    return decode_record(value)[0]
 
 
-async def restore(
-    bootstrap: list[str], topic: str, partitions: Iterable[int]
-) -> dict[str, tuple[int, AccountState]]:
-    """The latest state of every account on `partitions` of the changelog, with its partition.
+async def restore(bootstrap: list[str], topic: str, partitions: Iterable[int]) -> dict[str, Stored]:
+    """The latest record of every account on `partitions` of the changelog.
 
     Reads each partition from the beginning to its end; a tombstone (empty value) removes the
     account.
@@ -40,7 +58,7 @@ async def restore(
         return {}
     reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await reader.start()
-    states: dict[str, tuple[int, AccountState]] = {}
+    states: dict[str, Stored] = {}
 
     def keep(records: list[ConsumerRecord[bytes, bytes]]) -> None:
         for record in records:
@@ -48,7 +66,7 @@ async def restore(
                 continue
             account_id = record.key.decode()
             if record.value:
-                states[account_id] = (record.partition, decode_state(record.value))
+                states[account_id] = Stored(record.partition, *decode_record(record.value))
             else:
                 states.pop(account_id, None)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,6 +25,9 @@ from services.scorer.model import HealthModel, load_model
 from services.scorer.replay import Comparison, Replayed, compare, model_change, recompute
 from services.settings import Settings
 from services.topics import ensure_topics, topic_names
+
+Record = tuple[str, bytes, bytes, int | None]
+"""A record to send: topic, key, value, partition (None: by key)."""
 
 SHADOW_CHANGES = TopicSpec("health-changes-shadow", RiskChange)
 
@@ -89,9 +92,7 @@ def live_health(messages: list[RawMessage]) -> dict[str, tuple[Health, int]]:
     return live
 
 
-async def _send_all(
-    settings: Settings, records: Sequence[tuple[str, bytes, bytes, int | None]]
-) -> None:
+async def _send_all(settings: Settings, records: Sequence[Record]) -> None:
     producer = AIOKafkaProducer(
         bootstrap_servers=settings.bootstrap_list, acks="all", max_batch_size=256 * 1024
     )
@@ -145,25 +146,35 @@ def go_live(
     moved and a snapshot per account. Returns the changes published."""
     names = topic_names(settings)
     changelog = settings.topic_prefix + CHANGELOG.name
-    records: list[tuple[str, bytes, bytes, int | None]] = []
-    changes = 0
+    held: dict[str, bytes] = {}
+    published: list[Record] = []
     for account_id, state in replayed.states.items():
         health, seq = live.get(account_id, (Health(score=None, band="unknown"), 0))
         change = model_change(state, health, seq, model, now)
         key = account_id.encode()
         if change is not None:
-            records.append((names.health_changes, key, encode(change), None))
-            changes += 1
-        records.append((names.health_snapshots, key, snapshot_record(state, model, now), None))
-    asyncio.run(_send_all(settings, records))
-    # State only after the changes are out, as the scorer does.
-    state_records = [
-        (changelog, a.encode(), encode_state(s), replayed.partitions[a])
-        for a, s in replayed.states.items()
-    ]
-    asyncio.run(_send_all(settings, state_records))
+            held[account_id] = encode(change)
+            published.append((names.health_changes, key, held[account_id], None))
+        published.append((names.health_snapshots, key, snapshot_record(state, model, now), None))
+
+    def stored(accounts: Iterable[str], with_changes: bool) -> list[Record]:
+        return [
+            (
+                changelog,
+                a.encode(),
+                encode_state(replayed.states[a], [held[a]] if with_changes and a in held else []),
+                replayed.partitions[a],
+            )
+            for a in accounts
+        ]
+
+    # As the scorer does: each state is stored with its change before the change is sent, and
+    # again without it once the change is acknowledged.
+    asyncio.run(_send_all(settings, stored(replayed.states, with_changes=True)))
+    asyncio.run(_send_all(settings, published))
+    asyncio.run(_send_all(settings, stored(held, with_changes=False)))
     asyncio.run(_commit(settings, ends))
-    return changes
+    return len(held)
 
 
 def run_replay(

@@ -1,9 +1,11 @@
 """The scorer worker: a Kafka consumer-group member that scores batches and keeps account state.
 
-Per batch: score with the pure model, send changes, snapshots and dead letters, then the new state
-of each account touched to the changelog, then commit the input offsets. A crash anywhere in
-between replays the batch: events already in the stored state are ignored as duplicates, and a
-change re-made from events not yet stored carries the same change_id.
+Per batch: score with the pure model; send the dead letters; store the new state of each account
+touched in the changelog, with the changes it made; send the changes and snapshots; store the
+states that made changes again without them; commit the input offsets. A crash before the states
+are stored leaves nothing sent, and the batch is scored again (events already in a stored state
+are skipped as duplicates); a crash after it leaves the changes in the stored states, and whoever
+restores them sends them again, unchanged.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ import asyncio
 import gc
 import logging
 import time
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.errors import CommitFailedError
 
 from schemas import RiskChange
 from services.batched_sends import BatchedSends
@@ -67,6 +71,7 @@ class ScorerWorker:
         self.sources = SourceActivity()
         self.stale: frozenset[str] = frozenset()
         self.next_evaluation = 0.0
+        self.producer: AIOKafkaProducer | None = None
 
     async def run(self) -> None:
         """Consume until cancelled, reconnecting (and restoring state) after errors."""
@@ -96,6 +101,7 @@ class ScorerWorker:
             bootstrap_servers=s.bootstrap_list, acks="all", linger_ms=5, max_batch_size=256 * 1024
         )
         await producer.start()
+        self.producer = producer
         try:
             await consumer.start()
             consumer.subscribe(list(self.topic_kinds), listener=_Rebalance(self))
@@ -103,6 +109,7 @@ class ScorerWorker:
         finally:
             self.ready = False
             await consumer.stop()
+            self.producer = None
             await producer.stop()
 
     async def _loop(self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer) -> None:
@@ -132,50 +139,79 @@ class ScorerWorker:
         now = datetime.now(UTC)
         result = score_batch(records, self.topic_kinds, self.states.get, self.model, now)
         out = BatchedSends(producer)
-        await self._publish(out, result.changes, result.states.values(), now, self.stale)
+        # Dead letters first: records read again after a crash are skipped as already applied.
         for letter in result.dead_letters:
             key = None if letter.key is None else letter.key.encode()
             await out.send(self.dead_letters_topic, encode(letter), key)
         await out.flush()
         self.partition_of.update(result.partitions)
-        await self._store(out, result.states.items())
+        touched = list(result.states.items())
+        await self._emit(out, result.changes, touched, result.states.values(), now, self.stale)
         last: dict[tuple[str, int], int] = {}
         for r in records:
             last[r.topic, r.partition] = r.offset
-        await consumer.commit({TopicPartition(*tp): offset + 1 for tp, offset in last.items()})
+        try:
+            await consumer.commit({TopicPartition(*tp): offset + 1 for tp, offset in last.items()})
+        except CommitFailedError:
+            # The group rebalanced while the batch was scored. Its effects are stored, and the
+            # stored states hold the offsets they applied: whoever reads these records again
+            # (this worker or another) skips them. The consumer rejoins at the next fetch.
+            log.warning("the group rebalanced during a batch; its offsets were not committed")
         for (topic, outcome), count in result.outcomes.items():
             metrics.EVENTS.labels(topic, outcome).inc(count)
         metrics.ACCOUNTS.set(len(self.states))
         metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
 
-    async def _publish(
+    async def _emit(
         self,
         out: BatchedSends,
         changes: list[RiskChange],
-        states: Iterable[AccountState],
+        touched: list[tuple[str, AccountState]],
+        snapshots: Iterable[AccountState],
         now: datetime,
         stale: frozenset[str],
     ) -> None:
-        """Queue the changes, and a snapshot of each account in `states`."""
+        """Store the `touched` states, each with the changes it made; then publish the changes
+        and a snapshot of each account in `snapshots`; then store again, without their changes,
+        the states that made some.
+
+        A change is published only once a state holding it is stored. A worker that dies before
+        that leaves nothing behind: whoever reads the events again decides afresh. One that dies
+        after it leaves the change in the stored state, and whoever restores the state sends it
+        again, with the same change_id and the same content.
+        """
+        outbox: dict[str, list[bytes]] = defaultdict(list)
         for change in changes:
-            await out.send(self.changes_topic, encode(change), change.account_id.encode())
+            outbox[change.account_id].append(encode(change))
             metrics.CHANGES.labels(change.current.band).inc()
-        for state in states:
+        await self._store(out, touched, outbox)
+        await self._send_changes(out, outbox)
+        for state in snapshots:
             value = snapshot_record(state, self.model, now, stale)
             await out.send(self.snapshots_topic, value, state.account_id.encode())
+        await out.flush()
+        await self._store(out, [(a, s) for a, s in touched if a in outbox])
 
-    async def _store(self, out: BatchedSends, states: Iterable[tuple[str, AccountState]]) -> None:
-        """Keep each state in memory and write it to the changelog on its account's partition.
+    async def _send_changes(self, out: BatchedSends, outbox: Mapping[str, list[bytes]]) -> None:
+        """Queue encoded changes, keyed by account."""
+        for account_id, values in outbox.items():
+            for value in values:
+                await out.send(self.changes_topic, value, account_id.encode())
 
-        Called only once the batch's changes are acknowledged: a change must never be lost
-        behind a stored state that already holds its events.
-        """
+    async def _store(
+        self,
+        out: BatchedSends,
+        states: Iterable[tuple[str, AccountState]],
+        outbox: Mapping[str, list[bytes]] | None = None,
+    ) -> None:
+        """Keep each state in memory and write it to the changelog on its account's partition,
+        with its changes from `outbox` that are not acknowledged yet; wait for the writes."""
         for account_id, state in states:
             self.states[account_id] = state
             partition = self.partition_of[account_id]
-            await out.send(
-                self.changelog_topic, encode_state(state), account_id.encode(), partition
-            )
+            held = outbox.get(account_id, ()) if outbox else ()
+            value = encode_state(state, held)
+            await out.send(self.changelog_topic, value, account_id.encode(), partition)
         await out.flush()
 
     async def _reevaluate(self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer) -> None:
@@ -193,20 +229,21 @@ class ScorerWorker:
         metrics.STALE_SOURCES.set(len(stale))
         now = datetime.now(UTC)
         horizon = now.timestamp() - self.settings.scorer_evaluate_interval_s
+        changes: list[RiskChange] = []
         changed: list[tuple[str, AccountState]] = []
-        out = BatchedSends(producer)
+        snapshots: list[AccountState] = []
         for count, (account_id, state) in enumerate(list(self.states.items()), 1):
             if not stale_changed and (state.evaluated_at or 0) > horizon:
                 continue
             _, change = evaluate(state, self.model, now, stale)
-            if change is not None or stale_changed:
-                await self._publish(out, [change] if change else [], [state], now, stale)
             if change is not None:
+                changes.append(change)
                 changed.append((account_id, state))
+            if change is not None or stale_changed:
+                snapshots.append(state)
             if count % YIELD_EVERY == 0:
                 await asyncio.sleep(0)
-        await out.flush()
-        await self._store(out, changed)
+        await self._emit(BatchedSends(producer), changes, changed, snapshots, now, stale)
 
     async def assign(self, partitions: set[int]) -> None:
         """Restore the state of newly owned partitions; forget the state of lost ones."""
@@ -219,9 +256,10 @@ class ScorerWorker:
             if gained:
                 started = time.perf_counter()
                 restored = await restore(self.settings.bootstrap_list, self.changelog_topic, gained)
-                for account_id, (partition, state) in restored.items():
-                    self.states[account_id] = state
-                    self.partition_of[account_id] = partition
+                for account_id, stored in restored.items():
+                    self.states[account_id] = stored.state
+                    self.partition_of[account_id] = stored.partition
+                await self._resend({a: s.outbox for a, s in restored.items() if s.outbox})
                 log.info(
                     "partitions %s: restored %d accounts in %.1fs",
                     sorted(gained), len(restored), time.perf_counter() - started,
@@ -231,6 +269,19 @@ class ScorerWorker:
             metrics.ACCOUNTS.set(len(self.states))
             metrics.PARTITIONS.set(len(self.owned))
             self.ready = True
+
+    async def _resend(self, outbox: dict[str, list[bytes]]) -> None:
+        """Send the changes restored states still held (their worker may have died before
+        sending them), then store the states without them."""
+        if not outbox:
+            return
+        if self.producer is None:
+            raise RuntimeError("partitions were assigned before the producer started")
+        out = BatchedSends(self.producer)
+        await self._send_changes(out, outbox)
+        await out.flush()
+        await self._store(out, [(account_id, self.states[account_id]) for account_id in outbox])
+        log.info("sent %d changes held by restored states", sum(map(len, outbox.values())))
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]

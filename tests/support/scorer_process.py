@@ -20,8 +20,7 @@ from schemas import Event
 from services.broker import Broker
 from services.codec import encode
 from services.ports import free_port
-from services.scorer.changelog import CHANGELOG
-from services.scorer.model import AccountState
+from services.scorer.changelog import CHANGELOG, Stored, decode_record
 from services.settings import Settings
 from services.topics import ensure_topics, topic_names
 
@@ -94,17 +93,18 @@ class ScorerCluster:
         producer.flush()
         producer.close()
 
-    def changelog(self) -> dict[str, tuple[int, AccountState]]:
-        """The latest stored state of each account, with the changelog partition it is on."""
+    def changelog(self) -> dict[str, Stored]:
+        """The latest changelog record of each account: its partition, state and unsent
+        changes."""
         topic = self.prefix + CHANGELOG.name
         consumer = KafkaConsumer(
             topic, bootstrap_servers=self.broker.bootstrap, auto_offset_reset="earliest",
             consumer_timeout_ms=1500,
         )  # fmt: skip
-        latest: dict[str, tuple[int, AccountState]] = {}
-        for record in consumer:
-            state = AccountState.from_dict(orjson.loads(record.value))
-            latest[record.key.decode()] = (record.partition, state)
+        latest = {
+            record.key.decode(): Stored(record.partition, *decode_record(record.value))
+            for record in consumer
+        }
         consumer.close()
         return latest
 
@@ -140,20 +140,20 @@ class ScorerCluster:
 
     def wait_for(
         self, expected_events: dict[str, int], timeout_s: float = 150
-    ) -> dict[str, tuple[int, AccountState]]:
+    ) -> dict[str, Stored]:
         """Wait until every account's stored state has applied its expected number of events."""
         deadline = time.monotonic() + timeout_s
-        latest: dict[str, tuple[int, AccountState]] = {}
+        latest: dict[str, Stored] = {}
         while time.monotonic() < deadline:
             latest = self.changelog()
             if all(
-                a in latest and latest[a][1].events_seen == n for a, n in expected_events.items()
+                a in latest and latest[a].state.events_seen == n for a, n in expected_events.items()
             ):
                 return latest
             for worker in self.workers:
                 assert worker.poll() in (None, -signal.SIGKILL), self.log_tail()
             time.sleep(0.5)
-        seen = {a: s.events_seen for a, (_, s) in latest.items()}
+        seen = {a: r.state.events_seen for a, r in latest.items()}
         raise AssertionError(
             f"timed out: expected {expected_events}, stored {seen}\n{self.log_tail()}"
         )

@@ -88,7 +88,7 @@ def test_live_replay_refuses_while_scorers_run_then_rebuilds_state_under_the_new
                 "Tansu (in memory) still lists a stopped consumer as a member of a Stable group "
                 "30 s after it left, so a live replay is refused there; see docs/operations.md"
             )
-        live_seq = {a: s.seq for a, (_, s) in cluster.changelog().items()}
+        live_seq = {a: r.state.seq for a, r in cluster.changelog().items()}
         # a stopped worker leaves the group at once on some brokers, after its session on others
         deadline = time.monotonic() + 30
         while (done := replay(cluster, "--model", str(strict))).returncode == 2:
@@ -102,7 +102,7 @@ def test_live_replay_refuses_while_scorers_run_then_rebuilds_state_under_the_new
             assert change["seq"] == live_seq[change["account_id"]] + 1
             assert change["reasons"][0]["code"] == "model.changed"
         stored = cluster.changelog()
-        assert {a: s.events_seen for a, (_, s) in stored.items()} == Counter(
+        assert {a: r.state.events_seen for a, r in stored.items()} == Counter(
             e.account_id for e in events
         )
         # the restarted scorer continues from where the replay stopped, under the new model
@@ -110,7 +110,7 @@ def test_live_replay_refuses_while_scorers_run_then_rebuilds_state_under_the_new
         cluster.start_worker(model_file=strict)
         cluster.produce(more)
         final = cluster.wait_for(Counter(e.account_id for e in events + more))
-        assert all(s.band != "green" or (s.score or 0) >= 99.5 for _, s in final.values())
+        assert all(r.state.band != "green" or (r.state.score or 0) >= 99.5 for r in final.values())
         snapshots: list[dict[str, Any]] = cluster.changes(
             cluster.settings.topic_prefix + "health-snapshots"
         )
