@@ -57,7 +57,6 @@ async def restore(bootstrap: list[str], topic: str, partitions: Iterable[int]) -
     if not wanted:
         return {}
     reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await reader.start()
     states: dict[str, Stored] = {}
 
     def keep(records: list[ConsumerRecord[bytes, bytes]]) -> None:
@@ -71,6 +70,7 @@ async def restore(bootstrap: list[str], topic: str, partitions: Iterable[int]) -
                 states.pop(account_id, None)
 
     try:
+        await reader.start()
         reader.assign(wanted)
         starts = await reader.beginning_offsets(wanted)
         await read_to_end(reader, starts, keep)

@@ -72,6 +72,7 @@ class ScorerWorker:
         self.stale: frozenset[str] = frozenset()
         self.next_evaluation = 0.0
         self.producer: AIOKafkaProducer | None = None
+        self.takeover_failure: Exception | None = None
 
     async def run(self) -> None:
         """Consume until cancelled, reconnecting (and restoring state) after errors."""
@@ -118,6 +119,7 @@ class ScorerWorker:
             fetched = await consumer.getmany(
                 timeout_ms=wait_ms, max_records=self.settings.scorer_batch_size
             )
+            self.raise_takeover_failure()
             records: list[Message] = [r for part in fetched.values() for r in part]
             if records:
                 async with self.lock:
@@ -126,6 +128,13 @@ class ScorerWorker:
                 self.next_evaluation = time.monotonic() + self.settings.scorer_evaluate_interval_s
                 async with self.lock:
                     await self._reevaluate(consumer, producer)
+
+    def raise_takeover_failure(self) -> None:
+        """Raise if restoring newly assigned partitions failed: without their state the worker
+        could only sit idle, so it starts over (a new consumer, a new restore) instead."""
+        failure, self.takeover_failure = self.takeover_failure, None
+        if failure is not None:
+            raise RuntimeError("could not take over the assigned partitions") from failure
 
     async def _score(
         self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, records: list[Message]
@@ -295,4 +304,7 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
             self.worker.assigned = False
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        await self.worker.assign({tp.partition for tp in assigned})
+        try:
+            await self.worker.assign({tp.partition for tp in assigned})
+        except Exception as exc:  # aiokafka only logs a listener's failure: keep it for the loop
+            self.worker.takeover_failure = exc
