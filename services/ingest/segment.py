@@ -112,7 +112,13 @@ def occurred_at(
         return received_at
     if sent is None:
         return stamped
-    return received_at - (sent - stamped)
+    try:
+        return received_at - (sent - stamped)
+    except OverflowError:
+        raise Rejected.at(
+            ["sentAt"],
+            "the clock correction receivedAt - (sentAt - timestamp) falls outside years 1-9999",
+        ) from None
 
 
 def event_id(message: SegmentMessage, raw: Any) -> str:

@@ -47,6 +47,8 @@ HANDLED = (
     "charge.dispute.closed",
     "charge.refunded",
 )
+LAST_SECOND = 253_402_300_799
+"""9999-12-31T23:59:59Z, the last second a Python datetime holds."""
 LEARN_ONLY = ("customer.created", "customer.updated")
 
 
@@ -175,6 +177,8 @@ def translate(
         raise Rejected.at(["type"], "a Stripe event needs an id and a type")
     if not isinstance(created, int) or not isinstance(data, dict):
         raise Rejected.at(["data"], "a Stripe event needs created and data.object")
+    if not 0 <= created <= LAST_SECOND:
+        raise Rejected.at(["created"], "must be a Unix time in seconds from 1970 to 9999")
     obj, previous = data.get("object"), data.get("previous_attributes") or {}
     if not isinstance(obj, dict) or not isinstance(previous, dict):
         raise Rejected.at(["data", "object"], "data.object must be an object")

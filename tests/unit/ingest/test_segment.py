@@ -102,6 +102,20 @@ def test_event_time_is_corrected_for_the_senders_clock() -> None:
     assert event.occurred_at == NOW - timedelta(hours=1)
 
 
+def test_a_clock_correction_beyond_the_calendar_is_rejected_on_sent_at() -> None:
+    message = {
+        "type": "page",
+        "userId": "u1",
+        "context": {"groupId": "acme"},
+        "timestamp": "0381-07-08T18:57:08Z",
+        "sentAt": "2651-03-06T07:43:03+03:21",
+    }
+    with pytest.raises(Rejected) as caught:
+        run(message)
+    assert caught.value.errors[0].loc == ["sentAt"]
+    assert "outside years 1-9999" in caught.value.errors[0].msg
+
+
 def test_invalid_messages_name_the_field() -> None:
     cases = [
         ({"type": "track", "userId": "u1", "context": {"groupId": "a"}}, ["event"]),

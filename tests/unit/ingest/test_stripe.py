@@ -99,6 +99,10 @@ def test_unknown_types_are_acknowledged_and_malformed_events_rejected() -> None:
         run({"object": "list"})
     with pytest.raises(Rejected, match="created"):
         run({**EVENTS["evt_1Test0004"], "created": "yesterday"})
+    for beyond in (-1, 10**12):
+        with pytest.raises(Rejected, match="Unix time") as caught:
+            run({**EVENTS["evt_1Test0004"], "created": beyond})
+        assert caught.value.errors[0].loc == ["created"]
 
 
 def test_mrr_is_monthly_for_yearly_and_zero_decimal_prices() -> None:
