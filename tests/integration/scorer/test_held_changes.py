@@ -7,8 +7,8 @@ from pathlib import Path
 
 import orjson
 from kafka import KafkaProducer
-from kafka.partitioner import murmur2
 
+from services.batched_sends import default_partition
 from services.broker import Broker
 from services.codec import encode
 from services.scorer.changelog import CHANGELOG, Stored, encode_state
@@ -27,13 +27,12 @@ def test_a_restored_state_sends_the_change_it_holds_then_stores_itself_without_i
     assert len(held) == 1  # a payment failure is a critical signal
     with scorer_cluster(broker, f"h1-{tmp_path.name}-", tmp_path) as cluster:
         # what a worker that died between storing the state and sending the change left behind
-        partitions = cluster.settings.topic_partitions
         producer = KafkaProducer(bootstrap_servers=broker.bootstrap, acks="all")
         producer.send(
             cluster.prefix + CHANGELOG.name,
             key=b"acct-held",
             value=encode_state(state, held),
-            partition=(murmur2(b"acct-held") & 0x7FFFFFFF) % partitions,
+            partition=default_partition(b"acct-held", cluster.settings.topic_partitions),
         )
         producer.flush()
         producer.close()
