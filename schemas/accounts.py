@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.events import Id
+from schemas.values import FiniteFloat, Id, UtcDatetime
 
 # Whitespace spelled out: `\s` means different characters in Python's and ECMA 262's regexes.
 Email = Annotated[
@@ -27,7 +27,7 @@ class AccountTraits(BaseModel):
     )
     csm_owner: Email | None = Field(None, description="Email of the customer success manager.")
     seats: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = None
-    mrr: Annotated[float, Field(ge=0)] | None = Field(
+    mrr: Annotated[FiniteFloat, Field(ge=0)] | None = Field(
         None, description="Monthly recurring revenue."
     )
     lifecycle_stage: LifecycleStage | None = None
@@ -38,6 +38,6 @@ class AccountUpdate(AccountTraits):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    updated_at: AwareDatetime
+    updated_at: UtcDatetime
     source: Annotated[str, Field(min_length=1, max_length=100)]
     schema_version: Literal[1] = 1

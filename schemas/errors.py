@@ -33,7 +33,7 @@ def field_errors(
             loc = []
         elif err["type"] == "unknown_event_type":
             kind = data.get("kind") if isinstance(data, dict) else None
-            loc = ["kind"] if kind not in VOCABULARY else ["type"]
+            loc = ["kind"] if not isinstance(kind, str) or kind not in VOCABULARY else ["type"]
         out.append(FieldError(loc=loc, msg=err["msg"], type=err["type"]))
     return out
 

@@ -6,11 +6,10 @@ types are accepted as custom activity, unknown ticket and payment types are reje
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal, Union, cast
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Discriminator,
@@ -18,31 +17,21 @@ from pydantic import (
     Tag,
     TypeAdapter,
     create_model,
-    field_validator,
 )
-from typing_extensions import TypeAliasType
+
+from schemas.values import FiniteFloat, FiniteJson, Id, UtcDatetime
 
 SCHEMA_VERSION: Literal[1] = 1
 EventKind = Literal["usage", "ticket", "payment"]
-Id = Annotated[str, Field(min_length=1, max_length=200)]
 EventType = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[a-z][a-z0-9_.:-]*$")]
 TicketPriority = Literal["low", "normal", "high", "urgent"]
-
-
-Int64 = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
-# mypy cannot follow this recursive alias; pydantic can.
-JsonValue = TypeAliasType(  # type: ignore[misc]
-    "JsonValue",
-    Union[Int64, float, str, bool, list["JsonValue"], dict[str, "JsonValue"], None],  # type: ignore[misc]  # noqa: UP007
-)
-"""Any JSON value; integers beyond 64 bits (which not every consumer can read) become floats."""
 
 
 class Properties(BaseModel):
     """Event properties: known fields are checked, any other field is kept."""
 
     model_config = ConfigDict(extra="allow")
-    __pydantic_extra__: dict[str, JsonValue] = Field(init=False)
+    __pydantic_extra__: dict[str, FiniteJson] = Field(init=False)
 
 
 class UserActivity(Properties):
@@ -78,22 +67,22 @@ class CsatRating(Properties):
 
 class Payment(Properties):
     invoice_id: Id | None = None
-    amount: float | None = Field(None, ge=0)
+    amount: FiniteFloat | None = Field(None, ge=0)
     currency: str | None = None
 
 
 class SubscriptionStarted(Properties):
-    mrr: float | None = Field(None, ge=0)
+    mrr: FiniteFloat | None = Field(None, ge=0)
 
 
 class SubscriptionChanged(Properties):
-    mrr_before: float = Field(ge=0)
-    mrr_after: float = Field(ge=0)
+    mrr_before: FiniteFloat = Field(ge=0)
+    mrr_after: FiniteFloat = Field(ge=0)
 
 
 class Dispute(Properties):
     dispute_id: Id | None = None
-    amount: float | None = Field(None, ge=0)
+    amount: FiniteFloat | None = Field(None, ge=0)
 
 
 VOCABULARY: dict[str, dict[str, type[Properties]]] = {
@@ -122,14 +111,6 @@ VOCABULARY: dict[str, dict[str, type[Properties]]] = {
 CUSTOM_USAGE = "custom"
 
 
-def _utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
-
-
-def _utc_or_none(value: datetime | None) -> datetime | None:
-    return None if value is None else _utc(value)
-
-
 class Event(BaseModel):
     """One input event as it travels on the usage-, ticket- and payment-events topics."""
 
@@ -139,13 +120,11 @@ class Event(BaseModel):
     account_id: Id
     kind: EventKind
     type: EventType
-    occurred_at: AwareDatetime = Field(description="Event time (RFC 3339, UTC).")
-    received_at: AwareDatetime = Field(description="Set by ingest.")
+    occurred_at: UtcDatetime = Field(description="Event time (RFC 3339, UTC).")
+    received_at: UtcDatetime = Field(description="Set by ingest.")
     source: Annotated[str, Field(min_length=1, max_length=100)]
     properties: Properties = Field(default_factory=Properties)
     schema_version: Literal[1] = SCHEMA_VERSION
-
-    _to_utc = field_validator("occurred_at", "received_at")(_utc)
 
 
 class EventIn(BaseModel):
@@ -157,12 +136,10 @@ class EventIn(BaseModel):
     account_id: Id
     kind: EventKind
     type: EventType
-    occurred_at: AwareDatetime | None = None
+    occurred_at: UtcDatetime | None = None
     source: Annotated[str, Field(min_length=1, max_length=100)] | None = None
     properties: Properties = Field(default_factory=Properties)
     schema_version: Literal[1] = SCHEMA_VERSION
-
-    _to_utc = field_validator("occurred_at")(_utc_or_none)
 
 
 def _tag(value: Any) -> str | None:

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from schemas.events import Id
+from schemas.values import Id
 
 Band = Literal["green", "yellow", "red", "unknown"]
 BAND_RANK = {"red": 0, "yellow": 1, "green": 2}

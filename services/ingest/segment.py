@@ -22,11 +22,12 @@ from datetime import datetime
 from typing import Annotated, Any, Literal, get_args
 
 import orjson
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from schemas import AccountTraits, AccountUpdate
 from schemas.errors import field_errors
-from schemas.events import EVENT_ADAPTER, Event, Id, JsonValue
+from schemas.events import EVENT_ADAPTER, Event
+from schemas.values import FiniteJson, Id, UtcDatetime
 from services.ingest.outcomes import Rejected, Translated
 
 SOURCE = "segment"
@@ -53,15 +54,15 @@ class SegmentMessage(BaseModel):
     message_id: Id | None = Field(None, alias="messageId", description="Becomes the event_id.")
     user_id: Id | None = Field(None, alias="userId")
     anonymous_id: Id | None = Field(None, alias="anonymousId")
-    timestamp: AwareDatetime | None = None
-    original_timestamp: AwareDatetime | None = Field(None, alias="originalTimestamp")
-    sent_at: AwareDatetime | None = Field(None, alias="sentAt")
+    timestamp: UtcDatetime | None = None
+    original_timestamp: UtcDatetime | None = Field(None, alias="originalTimestamp")
+    sent_at: UtcDatetime | None = Field(None, alias="sentAt")
     context: dict[str, Any] | None = None
     event: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     name: str | None = None
     category: str | None = None
-    properties: dict[str, JsonValue] | None = None
-    traits: dict[str, JsonValue] | None = None
+    properties: dict[str, FiniteJson] | None = None
+    traits: dict[str, FiniteJson] | None = None
     group_id: Id | None = Field(None, alias="groupId")
 
 
@@ -71,7 +72,7 @@ class SegmentBatch(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
     batch: list[dict[str, Any]] = Field(min_length=1, max_length=2500)
-    sent_at: AwareDatetime | None = Field(None, alias="sentAt")
+    sent_at: UtcDatetime | None = Field(None, alias="sentAt")
     context: dict[str, Any] | None = None
     write_key: str | None = Field(None, alias="writeKey")
 

@@ -19,7 +19,7 @@ from fastapi import (
 )
 from pydantic import BaseModel, ConfigDict
 
-from schemas.events import Id
+from schemas.values import Id
 from services.account_mappings import (
     AccountMappingRow,
     MappingSource,
