@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Protocol
 
 from aiokafka import ConsumerRecord
 
 from schemas import DeadLetter
-
-Stage = Literal["decode", "validate", "late", "process"]
+from schemas.dead_letters import Stage
 
 
 class Message(Protocol):
@@ -46,15 +44,15 @@ class RawMessage:
 
 
 def dead_letter(msg: Message, error: str, stage: Stage, service: str, now: datetime) -> DeadLetter:
-    """A dead letter carrying the original bytes of `msg` and why it failed."""
-    return DeadLetter(
-        source_topic=msg.topic,
-        partition=msg.partition,
-        offset=msg.offset,
-        key=None if msg.key is None else msg.key.decode("utf-8", "replace"),
-        value_base64=base64.b64encode(msg.value or b"").decode(),
-        error=error,
-        stage=stage,
-        service=service,
-        failed_at=now,
+    """A dead letter carrying the original bytes of `msg` (cut to fit) and why it failed."""
+    return DeadLetter.of(
+        msg.value or b"",
+        None if msg.key is None else msg.key.decode("utf-8", "replace"),
+        error,
+        stage,
+        service,
+        now,
+        msg.topic,
+        msg.partition,
+        msg.offset,
     )

@@ -110,6 +110,12 @@ class Settings(BaseSettings):
         None, description="Health model file (TOML); default: the model shipped with healthmon."
     )
     max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest accepted request body.")
+    event_max_future_s: float = Field(
+        300.0,
+        ge=0,
+        description="How far past its arrival an event time may lie (clock skew): ingest refuses "
+        "later ones, the scorer dead-letters them (stage future).",
+    )
     webhook_retry_schedule: Annotated[list[float], NoDecode] = Field(
         default_factory=lambda: list(DEFAULT_RETRY_SCHEDULE),
         description="Seconds to wait before each delivery attempt, comma-separated.",

@@ -5,7 +5,6 @@ why must live on our side."""
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -74,15 +73,5 @@ def rejected_record(
 ) -> Record:
     """A dead-letter record of `value`, received on `endpoint`, with the fields at fault."""
     stage = "attribute" if any(e.type == "no_account" for e in errors) else "validate"
-    letter = DeadLetter(
-        source_topic=endpoint,
-        partition=None,
-        offset=None,
-        key=key,
-        value_base64=base64.b64encode(value).decode(),
-        error=describe(errors),
-        stage=stage,
-        service="ingest",
-        failed_at=now,
-    )
+    letter = DeadLetter.of(value, key, describe(errors), stage, "ingest", now, endpoint)
     return Record(topics.dead_letters, (key or "").encode(), encode(letter))

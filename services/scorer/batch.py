@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -11,9 +11,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from schemas import EVENT_ADAPTER, AccountUpdate, DeadLetter, Event, HealthSnapshot, RiskChange
+from schemas.dead_letters import Stage
 from schemas.errors import describe, field_errors
 from services.codec import dumps, loads
-from services.messages import Message, Stage, dead_letter
+from services.messages import Message, dead_letter
 from services.scorer.model import (
     AccountState,
     HealthModel,
@@ -25,6 +26,17 @@ from services.scorer.model import (
 from services.scorer.model.apply import component_values
 
 SERVICE = "scorer"
+Position = tuple[str, int, int]
+"""Where a record is: topic, partition, offset."""
+
+
+class PoisonRecord(Exception):
+    """Scoring failed on one record (a fault of the model on that input, not of the broker)."""
+
+    def __init__(self, msg: Message, error: str) -> None:
+        super().__init__(f"{msg.topic}[{msg.partition}] offset {msg.offset}: {error}")
+        self.position: Position = (msg.topic, msg.partition, msg.offset)
+        self.error = error
 
 
 @dataclass
@@ -37,7 +49,8 @@ class BatchResult:
     """The input partition of each account touched (where its state belongs)."""
     dead_letters: list[DeadLetter] = field(default_factory=list)
     outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
-    """Messages per (topic, outcome): scored, duplicate, traits, late or dead_letter."""
+    """Messages per (topic, outcome): scored, duplicate, traits, late, future, poison or
+    dead_letter."""
 
 
 @dataclass(frozen=True)
@@ -78,39 +91,77 @@ def score_batch(
     load: Callable[[str], AccountState | None],
     model: HealthModel,
     now: datetime | None = None,
+    max_future_s: float | None = None,
+    poison: Mapping[Position, str] | None = None,
 ) -> BatchResult:
-    """Apply every message in order; undecodable, invalid or too-late ones become dead letters.
+    """Apply every message in order; undecodable, invalid, too-late or too-early ones become
+    dead letters.
 
-    `topic_kinds` maps each input topic to `usage`, `ticket`, `payment` or `account`.
+    `topic_kinds` maps each input topic to `usage`, `ticket`, `payment` or `account`. An event
+    dated more than `max_future_s` after `now` may not move its account's clock. The records
+    at the positions in `poison` failed before: they become dead letters with that error. Any
+    other failure raises PoisonRecord naming the record; the states may then be half-changed,
+    and the caller must restore them before scoring again.
     """
     now = now or datetime.now(UTC)
+    latest = now.timestamp() + max_future_s if max_future_s is not None else None
     result = BatchResult()
     for msg in messages:
-        kind = topic_kinds[msg.topic]
-        item = decode(msg, kind)
-        if isinstance(item, Rejected):
-            result.dead_letters.append(dead_letter(msg, item.error, item.stage, SERVICE, now))
-            result.outcomes[msg.topic, "dead_letter"] += 1
+        if poison and (failed := poison.get((msg.topic, msg.partition, msg.offset))):
+            result.dead_letters.append(dead_letter(msg, failed, "process", SERVICE, now))
+            result.outcomes[msg.topic, "poison"] += 1
             continue
-        account_id = item.account_id
-        state = result.states.get(account_id) or load(account_id) or AccountState(account_id)
-        result.states[account_id] = state
-        result.partitions[account_id] = msg.partition
-        if isinstance(item, AccountUpdate):
-            apply_traits(state, item)
-            result.outcomes[msg.topic, "traits"] += 1
-            continue
-        seen = state.events_seen
         try:
-            _, change = apply(state, item, model, now, (kind[0], msg.offset))
-        except LateEvent as exc:
-            result.dead_letters.append(dead_letter(msg, str(exc), "late", SERVICE, now))
-            result.outcomes[msg.topic, "late"] += 1
-            continue
-        result.outcomes[msg.topic, "scored" if state.events_seen > seen else "duplicate"] += 1
-        if change is not None:
-            result.changes.append(change)
+            _score_one(msg, topic_kinds[msg.topic], load, model, now, latest, result)
+        except Exception as exc:
+            raise PoisonRecord(msg, f"{type(exc).__name__}: {exc}") from exc
     return result
+
+
+def _score_one(
+    msg: Message,
+    kind: str,
+    load: Callable[[str], AccountState | None],
+    model: HealthModel,
+    now: datetime,
+    latest: float | None,
+    result: BatchResult,
+) -> None:
+    """Score one message into `result`."""
+    item = decode(msg, kind)
+    if isinstance(item, Rejected):
+        result.dead_letters.append(dead_letter(msg, item.error, item.stage, SERVICE, now))
+        result.outcomes[msg.topic, "dead_letter"] += 1
+        return
+    if latest is not None and not isinstance(item, AccountUpdate):
+        t = item.occurred_at.timestamp()
+        if t > latest:
+            error = (
+                f"occurred_at: {item.occurred_at.isoformat()} is "
+                f"{t - now.timestamp():.0f} s ahead of the scorer's clock; events may be at "
+                f"most {latest - now.timestamp():g} s ahead"
+            )
+            result.dead_letters.append(dead_letter(msg, error, "future", SERVICE, now))
+            result.outcomes[msg.topic, "future"] += 1
+            return
+    account_id = item.account_id
+    state = result.states.get(account_id) or load(account_id) or AccountState(account_id)
+    result.states[account_id] = state
+    result.partitions[account_id] = msg.partition
+    if isinstance(item, AccountUpdate):
+        apply_traits(state, item)
+        result.outcomes[msg.topic, "traits"] += 1
+        return
+    seen = state.events_seen
+    try:
+        _, change = apply(state, item, model, now, (kind[0], msg.offset))
+    except LateEvent as exc:
+        result.dead_letters.append(dead_letter(msg, str(exc), "late", SERVICE, now))
+        result.outcomes[msg.topic, "late"] += 1
+        return
+    result.outcomes[msg.topic, "scored" if state.events_seen > seen else "duplicate"] += 1
+    if change is not None:
+        result.changes.append(change)
 
 
 def snapshot(

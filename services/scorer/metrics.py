@@ -10,3 +10,8 @@ BATCH_SECONDS = Histogram("healthmon_scorer_batch_seconds", "Time to score and e
 STALE_SOURCES = Gauge("healthmon_scorer_stale_sources", "Input sources that have gone quiet")
 ACCOUNTS = Gauge("healthmon_scorer_accounts", "Accounts whose state this worker holds")
 PARTITIONS = Gauge("healthmon_scorer_partitions", "Input partitions assigned to this worker")
+BATCH_FAILURES = Counter(
+    "healthmon_scorer_batch_failures_total",
+    "Batches abandoned because scoring one record failed (the worker restores its state and "
+    "tries again; a record failing repeatedly becomes a dead letter with outcome poison)",
+)

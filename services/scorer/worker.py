@@ -29,9 +29,10 @@ from services.messages import Message
 from services.reconnect import keep_running
 from services.scorer import metrics
 from services.scorer.assignor import CoPartitionedAssignor
-from services.scorer.batch import score_batch, snapshot_record
+from services.scorer.batch import PoisonRecord, score_batch, snapshot_record
 from services.scorer.changelog import CHANGELOG, GROUP, encode_state, restore
 from services.scorer.model import AccountState, HealthModel, evaluate
+from services.scorer.poison import PoisonRecords
 from services.scorer.sources import SourceActivity, end_offset_totals
 from services.settings import Settings
 from services.topics import topic_names
@@ -73,6 +74,8 @@ class ScorerWorker:
         self.next_evaluation = 0.0
         self.producer: AIOKafkaProducer | None = None
         self.takeover_failure: Exception | None = None
+        self.poison = PoisonRecords()
+        """Outlives the consumer: a record that fails is read again by the next one."""
 
     async def run(self) -> None:
         """Consume until cancelled, reconnecting (and restoring state) after errors."""
@@ -146,7 +149,23 @@ class ScorerWorker:
         if not records:
             return
         now = datetime.now(UTC)
-        result = score_batch(records, self.topic_kinds, self.states.get, self.model, now)
+        try:
+            result = score_batch(
+                records,
+                self.topic_kinds,
+                self.states.get,
+                self.model,
+                now,
+                self.settings.event_max_future_s,
+                self.poison.given_up,
+            )
+        except PoisonRecord as poison:
+            # The batch's states may be half-changed: start over from the stored ones, and skip
+            # the record once it has failed often enough.
+            metrics.BATCH_FAILURES.inc()
+            if self.poison.failed(poison):
+                log.error("giving up on a record after repeated failures: %s", poison)
+            raise
         out = BatchedSends(producer)
         # Dead letters first: records read again after a crash are skipped as already applied.
         for letter in result.dead_letters:

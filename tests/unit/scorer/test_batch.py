@@ -12,7 +12,14 @@ from pydantic import ValidationError
 from schemas import EVENT_ADAPTER, HealthSnapshot
 from services.codec import encode
 from services.messages import RawMessage
-from services.scorer.batch import Rejected, decode, score_batch, snapshot, snapshot_record
+from services.scorer.batch import (
+    PoisonRecord,
+    Rejected,
+    decode,
+    score_batch,
+    snapshot,
+    snapshot_record,
+)
 from services.scorer.model import AccountState, default_model
 from tests.support.events import T0, days, event_dict
 
@@ -170,3 +177,46 @@ def test_the_snapshot_record_is_the_snapshot_models_encoding() -> None:
     record = snapshot_record(state, MODEL, T0, stale)
     assert record == encode(snapshot(state, MODEL, T0, stale))
     assert HealthSnapshot.model_validate_json(record).components[1].stale
+
+
+def test_an_event_dated_beyond_the_future_bound_is_dead_lettered_and_leaves_the_clock() -> None:
+    state = AccountState("acct-1")
+    ahead = msg(
+        orjson.dumps(event_dict("payment", "invoice_paid", at=T0 + days(3))), "payment-events"
+    )
+    result = score_batch([ahead], KINDS, lambda a: state, MODEL, T0, max_future_s=300)
+    [letter] = result.dead_letters
+    assert letter.stage == "future" and letter.error.startswith("occurred_at:")
+    assert "at most 300 s ahead" in letter.error
+    assert result.outcomes[("payment-events", "future")] == 1
+    assert state.as_of is None and result.states == {}
+
+
+def test_an_event_within_the_future_bound_is_scored() -> None:
+    soon = msg(orjson.dumps(event_dict("usage", "active", user_id="u1", at=T0 + days(0.002))))
+    result = score_batch([soon], KINDS, lambda a: None, MODEL, T0, max_future_s=300)
+    assert result.dead_letters == [] and result.outcomes[("usage-events", "scored")] == 1
+
+
+def test_a_record_the_model_fails_on_raises_naming_its_position(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr("services.scorer.batch.apply", broken)
+    with pytest.raises(PoisonRecord) as raised:
+        run([msg(_json(), offset=41)])
+    assert raised.value.position == ("usage-events", 2, 41)
+    assert raised.value.error == "ZeroDivisionError: division by zero"
+
+
+def test_records_given_up_become_dead_letters_and_the_rest_is_scored() -> None:
+    batch = [msg(_json(), offset=1), msg(_json(), offset=2)]
+    result = score_batch(
+        batch, KINDS, lambda a: None, MODEL, T0, poison={("usage-events", 2, 1): "it failed"}
+    )
+    [letter] = result.dead_letters
+    assert (letter.stage, letter.offset, letter.error) == ("process", 1, "it failed")
+    assert result.outcomes[("usage-events", "poison")] == 1
+    assert result.outcomes[("usage-events", "scored")] == 1

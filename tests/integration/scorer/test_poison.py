@@ -1,0 +1,83 @@
+"""Poison records: nothing one record holds can stop the scorer scoring everyone else."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from schemas import Event
+from services.broker import Broker
+from services.scorer import batch
+from services.scorer.model import default_model
+from services.scorer.worker import ScorerWorker
+from services.topics import topic_names
+from tests.support.events import T0, days, event
+from tests.support.scorer_process import ScorerCluster, scorer_cluster
+from tests.support.waiting import eventually
+
+
+def dead_letters(cluster: ScorerCluster) -> list[dict[str, Any]]:
+    return cluster.changes(topic_names(cluster.settings).dead_letters)
+
+
+def change_for(cluster: ScorerCluster, account: str) -> dict[str, Any] | None:
+    return next((c for c in cluster.changes() if c["account_id"] == account), None)
+
+
+def test_a_dead_letter_too_big_for_the_broker_does_not_stop_scoring(
+    broker: Broker, tmp_path: Path
+) -> None:
+    """A late event with a 900,000-character property: its dead letter used to exceed the
+    broker's message size, and the scorer failed the batch forever."""
+    huge = event("usage", "active", account="acct-x", user_id="u1", at=T0 - days(10),
+                 note="x" * 900_000)  # fmt: skip
+    failed = event("payment", "payment_failed", account="acct-y", invoice_id="in1", at=T0)
+    with scorer_cluster(broker, f"p1-{tmp_path.name}-", tmp_path) as cluster:
+        cluster.produce([event("usage", "active", account="acct-x", user_id="u1", at=T0)])
+        cluster.produce([huge, failed])
+        cluster.start_worker()
+        eventually(lambda: change_for(cluster, "acct-y"), what="acct-y's payment alert")
+        [letter] = eventually(lambda: dead_letters(cluster), what="the late event's dead letter")
+        assert letter["stage"] == "late" and letter["truncated"]
+        assert letter["value_bytes"] > 900_000
+        assert letter["source_topic"] == topic_names(cluster.settings).usage_events
+
+
+async def test_a_record_the_model_keeps_failing_on_is_dead_lettered_and_skipped(
+    broker: Broker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fault in the model on one input: the worker starts over from its stored state, and
+    after the second failure dead-letters that record and scores the rest."""
+    real_apply = batch.apply
+
+    def apply_failing_on_poison(state: Any, ev: Event, *args: Any) -> Any:
+        if ev.event_id == "poison":
+            raise KeyError("no such aggregate")
+        return real_apply(state, ev, *args)
+
+    monkeypatch.setattr(batch, "apply", apply_failing_on_poison)
+    poison = event("usage", "active", account="acct-p", user_id="u1", event_id="poison")
+    failed = event("payment", "payment_failed", account="acct-q", invoice_id="in1", at=T0)
+    with scorer_cluster(broker, f"p2-{tmp_path.name}-", tmp_path) as cluster:
+        cluster.produce([poison, failed])
+        settings = cluster.settings.model_copy(update={"kafka_rebalance_timeout_s": 3.0})
+        worker = ScorerWorker(settings, default_model())
+        running = asyncio.create_task(worker.run())
+        try:
+            letters = await asyncio.to_thread(
+                eventually, lambda: dead_letters(cluster), 120, "the poison record's dead letter"
+            )
+            change = await asyncio.to_thread(
+                eventually, lambda: change_for(cluster, "acct-q"), 60, "acct-q's payment alert"
+            )
+        finally:
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
+        [letter] = letters
+        assert letter["stage"] == "process"
+        assert "failed 2 times" in letter["error"] and "KeyError" in letter["error"]
+        assert change["current"]["band"] in ("yellow", "red")
+        assert "acct-p" not in cluster.changelog()
