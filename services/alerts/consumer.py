@@ -9,6 +9,8 @@ from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from pydantic import ValidationError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from schemas import DeadLetter, HealthSnapshot, RiskChange
@@ -31,6 +33,9 @@ from services.topics import topic_names
 log = logging.getLogger(__name__)
 SERVICE = "alerts"
 GROUP = "healthmon-alerts"
+UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
+"""Failures of the database itself, not of a record: the batch is tried again later."""
+Store = Callable[[Session, list[RawMessage]], tuple[int, list[DeadLetter]]]
 
 
 def store_records(
@@ -65,6 +70,35 @@ def store_records(
             error = describe(field_errors(exc.errors(), data))
             dead.append(dead_letter(msg, error, "validate", SERVICE, now))
         session.flush()
+    return notified, dead
+
+
+def store_isolating(
+    sessions: sessionmaker[Session], records: list[RawMessage], store: Store, now: datetime
+) -> tuple[int, list[DeadLetter]]:
+    """Store `records` in one transaction; if a record makes that fail, store them one per
+    transaction instead, and make each record that fails alone a dead letter (stage process).
+    A database that is unavailable fails the whole call: nothing is dead-lettered for it."""
+    try:
+        with sessions.begin() as session:
+            return store(session, records)
+    except UNAVAILABLE:
+        raise
+    except Exception:
+        log.exception("storing a batch of %d records failed; storing them one by one", len(records))
+    notified, dead = 0, []
+    for msg in records:
+        try:
+            with sessions.begin() as session:
+                one_notified, one_dead = store(session, [msg])
+        except UNAVAILABLE:
+            raise
+        except Exception as exc:
+            metrics.POISON.inc()
+            error = f"storing it failed: {type(exc).__name__}: {exc}"
+            one_notified, one_dead = 0, [dead_letter(msg, error, "process", SERVICE, now)]
+        notified += one_notified
+        dead += one_dead
     return notified, dead
 
 
@@ -121,13 +155,11 @@ class ChangeConsumer:
             await producer.stop()
 
     def _store(self, records: list[RawMessage]) -> tuple[int, list[DeadLetter]]:
-        settings = self.settings
-        with self.sessions.begin() as session:
-            return store_records(
-                session,
-                records,
-                self.topics.health_changes,
-                utcnow(),
-                settings.alert_policy(),
-                delivering_of(settings),
-            )
+        now = utcnow()
+        policy, delivering = self.settings.alert_policy(), delivering_of(self.settings)
+
+        def store(session: Session, batch: list[RawMessage]) -> tuple[int, list[DeadLetter]]:
+            changes = self.topics.health_changes
+            return store_records(session, batch, changes, now, policy, delivering)
+
+        return store_isolating(self.sessions, records, store, now)

@@ -3,6 +3,10 @@
 from prometheus_client import Counter, Gauge
 
 CHANGES = Counter("healthmon_alerts_changes_total", "Risk changes stored", ["outcome"])
+POISON = Counter(
+    "healthmon_alerts_poison_records_total",
+    "Consumed records the database refused on their own; each became a dead letter",
+)
 ALERTS = Counter("healthmon_alerts_raised_total", "Alerts raised by severity", ["severity"])
 DELIVERIES = Counter(
     "healthmon_deliveries_total",

@@ -1,0 +1,129 @@
+"""The change consumer with poison records: each kind becomes a dead letter, and the records
+around it are stored."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from kafka import KafkaConsumer, KafkaProducer
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from schemas import DeadLetter
+from services.alerts import consumer as consumer_module
+from services.alerts.consumer import ChangeConsumer, store_isolating, store_records
+from services.alerts.tables import HealthChangeRow
+from services.broker import Broker
+from services.codec import encode
+from services.messages import RawMessage
+from services.settings import Settings
+from services.sql import make_engine, session_factory
+from services.topics import ensure_topics, topic_names
+from tests.support.changes import risk_change
+from tests.support.waiting import eventually
+
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+TOPIC = "health-changes"
+
+
+def record(offset: int, value: bytes) -> RawMessage:
+    return RawMessage(TOPIC, 0, offset, b"acct", value)
+
+
+def stored(sessions: sessionmaker[Session]) -> set[str]:
+    with sessions() as session:
+        return set(session.scalars(select(HealthChangeRow.change_id)))
+
+
+def store(session: Session, batch: list[RawMessage]) -> tuple[int, list[DeadLetter]]:
+    return store_records(session, batch, TOPIC, NOW)
+
+
+def test_a_record_the_database_refuses_is_dead_lettered_and_the_rest_stored(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = consumer_module.record_change
+
+    def refusing(session: Session, change: Any, *args: Any) -> Any:
+        if change.account_id == "acct-bad":
+            raise ValueError("value too long for type character varying(64)")
+        return real(session, change, *args)
+
+    monkeypatch.setattr(consumer_module, "record_change", refusing)
+    batch = [
+        record(0, encode(risk_change(account="acct-1"))),
+        record(1, encode(risk_change(account="acct-bad"))),
+        record(2, encode(risk_change(account="acct-2"))),
+    ]
+    _, dead = store_isolating(sessions, batch, store, NOW)
+    [letter] = dead
+    assert (letter.stage, letter.offset) == ("process", 1)
+    assert "ValueError: value too long" in letter.error
+    assert stored(sessions) == {"acct-1:1", "acct-2:1"}
+
+
+def test_an_unavailable_database_dead_letters_nothing(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")  # no tables: every write fails
+    try:
+        with pytest.raises(OperationalError):
+            store_isolating(session_factory(engine), [record(0, encode(risk_change()))], store, NOW)
+    finally:
+        engine.dispose()
+
+
+def read(bootstrap: str, topic: str) -> list[dict[str, Any]]:
+    consumer = KafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", consumer_timeout_ms=1500
+    )
+    values = [orjson.loads(r.value) for r in consumer]
+    consumer.close()
+    return values
+
+
+async def test_the_consumer_dead_letters_every_kind_of_poison_and_stores_the_rest(
+    broker: Broker, topic_prefix: str, sessions: sessionmaker[Session]
+) -> None:
+    settings = Settings(
+        kafka_bootstrap_servers=broker.bootstrap,
+        topic_prefix=topic_prefix,
+        kafka_rebalance_timeout_s=3,
+    )
+    ensure_topics(settings)
+    names = topic_names(settings)
+    producer = KafkaProducer(bootstrap_servers=broker.bootstrap, acks="all")
+    for value in [
+        b"\xff not json",
+        orjson.dumps({"change_id": "x"}),
+        b'{"huge": "' + b"x" * 900_000 + b'"}',
+        encode(risk_change(account="acct-ok")),
+    ]:
+        producer.send(names.health_changes, key=b"acct", value=value)
+    producer.flush()
+    producer.close()
+    consumer = ChangeConsumer(settings, sessions, lambda: None)
+    running = asyncio.create_task(consumer.run())
+    try:
+        await asyncio.to_thread(
+            eventually, lambda: "acct-ok:1" in stored(sessions), 90, "the valid change stored"
+        )
+        letters = await asyncio.to_thread(
+            eventually,
+            lambda: (
+                (found := read(broker.bootstrap, names.dead_letters)) and len(found) == 3 and found
+            ),
+            60,
+            "three dead letters",
+        )
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+    assert [letter["stage"] for letter in letters] == ["decode", "validate", "validate"]
+    assert letters[2]["truncated"] and letters[2]["value_bytes"] > 900_000
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(HealthChangeRow)) == 1
