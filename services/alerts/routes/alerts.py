@@ -6,9 +6,10 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, status
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schemas.health import Band
+from schemas.values import UtcDatetime
 from services.alerts.deps import DbSession
 from services.alerts.store import (
     AlertFilter,
@@ -98,7 +99,7 @@ class SnoozeIn(Actor):
         },
     )
 
-    until: AwareDatetime | None = None
+    until: UtcDatetime | None = None
     minutes: int | None = Field(None, ge=1, le=60 * 24 * 90)
 
     @model_validator(mode="after")

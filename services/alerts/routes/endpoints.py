@@ -7,9 +7,10 @@ from typing import Annotated, Any
 
 import httpx
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, status
-from pydantic import AnyHttpUrl, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 
+from schemas.values import UtcDatetime
 from services.alerts.delivery import endpoint_secrets, send_ping
 from services.alerts.deps import DbSession
 from services.alerts.store import (
@@ -103,8 +104,8 @@ class ReplayIn(BaseModel):
     )
 
     alert_id: str | None = None
-    since: AwareDatetime | None = None
-    until: AwareDatetime | None = None
+    since: UtcDatetime | None = None
+    until: UtcDatetime | None = None
 
     @model_validator(mode="after")
     def _scope(self) -> ReplayIn:
