@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
@@ -106,6 +107,12 @@ class Settings(BaseSettings):
         description="Static group membership id of this scorer worker: a restarted worker with "
         "the same id takes its partitions back at once.",
     )
+    alerts_instance_id: str | None = Field(
+        None,
+        description="Static group membership id of this alerts process (default: "
+        "alerts-<host name>-<alerts port>): a restarted process with the same id takes its "
+        "partitions back at once.",
+    )
     model_file: Path | None = Field(
         None, description="Health model file (TOML); default: the model shipped with healthmon."
     )
@@ -190,6 +197,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'healthmon.db').resolve()}"
+
+    @property
+    def alerts_group_instance_id(self) -> str:
+        """The alerts consumer's static membership id: set, or this host's and port's."""
+        return self.alerts_instance_id or f"alerts-{socket.gethostname()}-{self.alerts_port}"
 
     def api_key_values(self) -> frozenset[str]:
         """The configured keys as plain strings, for comparison."""

@@ -126,6 +126,7 @@ class ChangeConsumer:
             self.topics.health_snapshots,
             bootstrap_servers=s.bootstrap_list,
             group_id=s.topic_prefix + GROUP,
+            group_instance_id=s.alerts_group_instance_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             rebalance_timeout_ms=int(s.kafka_rebalance_timeout_s * 1000),
