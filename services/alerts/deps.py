@@ -15,4 +15,7 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-DbSession = Annotated[Session, Depends(get_session)]
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
+"""`scope="function"`: the transaction commits when the route returns, before the answer is
+sent, so a client that has the answer can use what it created at once (FastAPI's default,
+"request", commits only after the answer has gone out)."""
