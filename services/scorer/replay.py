@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from schemas import AccountUpdate, Event, Health, Reason, RiskChange, change_id
 from services.messages import RawMessage
@@ -24,13 +24,19 @@ class Replayed:
     partitions: dict[str, int] = field(default_factory=dict)
     changes: list[RiskChange] = field(default_factory=list)
     outcomes: Counter[str] = field(default_factory=Counter)
-    """Messages by outcome: scored, duplicate, traits, invalid."""
+    """Messages by outcome: scored, duplicate, traits, invalid, future."""
 
 
 def recompute(
-    messages: list[RawMessage], topic_kinds: dict[str, str], model: HealthModel, now: datetime
+    messages: list[RawMessage],
+    topic_kinds: dict[str, str],
+    model: HealthModel,
+    now: datetime,
+    max_future_s: float | None = None,
 ) -> Replayed:
-    """Fold each account's events into fresh state in event-time order under `model`."""
+    """Fold each account's events into fresh state in event-time order under `model`; events
+    dated more than `max_future_s` after `now` are left out, as the live scorer leaves them."""
+    latest = None if max_future_s is None else now + timedelta(seconds=max_future_s)
     result = Replayed()
     items: dict[str, list[tuple[datetime, int, int, int, Event | AccountUpdate]]] = defaultdict(
         list
@@ -42,6 +48,9 @@ def recompute(
             result.outcomes["invalid"] += 1
             continue
         at = item.updated_at if isinstance(item, AccountUpdate) else item.occurred_at
+        if latest is not None and not isinstance(item, AccountUpdate) and at > latest:
+            result.outcomes["future"] += 1
+            continue
         items[item.account_id].append((at, KIND_ORDER[kind], msg.partition, msg.offset, item))
         result.partitions[item.account_id] = msg.partition
     for account_id in sorted(items):

@@ -211,7 +211,7 @@ def run_replay(
             read_topics(settings.bootstrap_list, [names.health_snapshots], None, lambda d, t: None)
         )
     now = datetime.now(UTC)
-    replayed = recompute(messages, topic_kinds, model, now)
+    replayed = recompute(messages, topic_kinds, model, now, settings.event_max_future_s)
     live = live_health(snapshots)
     comparison = compare({a: h for a, (h, _) in live.items()}, replayed)
     if shadow:

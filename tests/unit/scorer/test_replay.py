@@ -58,6 +58,14 @@ def test_invalid_messages_are_counted_not_fatal() -> None:
     assert set(replayed.states) == {"acct-1", "acct-2"}
 
 
+def test_events_dated_beyond_the_future_bound_are_left_out_as_the_live_scorer_leaves_them() -> None:
+    now = T0 + days(10)
+    ahead = event_dict("payment", "payment_failed", account="acct-1", at=now + days(30))
+    replayed = recompute(messages([*history(), ahead]), KINDS, MODEL, now, max_future_s=300)
+    assert replayed.outcomes["future"] == 1
+    assert replayed.states["acct-1"].as_of == int((T0 + days(9)).timestamp())
+
+
 def test_comparison_lists_band_changes_and_biggest_movers() -> None:
     replayed = recompute(messages(history()), KINDS, STRICT, T0)
     live = {
