@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
+from kafka import KafkaProducer
 
 from schemas import Event
 from services.broker import Broker
@@ -23,27 +26,43 @@ def dead_letters(cluster: ScorerCluster) -> list[dict[str, Any]]:
     return cluster.changes(topic_names(cluster.settings).dead_letters)
 
 
+def some_dead_letters(cluster: ScorerCluster, count: int) -> list[dict[str, Any]] | None:
+    found = dead_letters(cluster)
+    return found if len(found) == count else None
+
+
 def change_for(cluster: ScorerCluster, account: str) -> dict[str, Any] | None:
     return next((c for c in cluster.changes() if c["account_id"] == account), None)
 
 
-def test_a_dead_letter_too_big_for_the_broker_does_not_stop_scoring(
+def test_poison_of_every_kind_is_dead_lettered_and_the_others_are_scored(
     broker: Broker, tmp_path: Path
 ) -> None:
-    """A late event with a 900,000-character property: its dead letter used to exceed the
-    broker's message size, and the scorer failed the batch forever."""
+    """Among them a late event with a 900,000-character property: its dead letter used to
+    exceed the broker's message size, and the scorer failed the batch forever."""
     huge = event("usage", "active", account="acct-x", user_id="u1", at=T0 - days(10),
                  note="x" * 900_000)  # fmt: skip
+    ahead = datetime.now(UTC) + days(365)
+    future = event("payment", "invoice_paid", account="acct-y", invoice_id="in0", at=ahead)
     failed = event("payment", "payment_failed", account="acct-y", invoice_id="in1", at=T0)
     with scorer_cluster(broker, f"p1-{tmp_path.name}-", tmp_path) as cluster:
+        names = topic_names(cluster.settings)
         cluster.produce([event("usage", "active", account="acct-x", user_id="u1", at=T0)])
-        cluster.produce([huge, failed])
+        producer = KafkaProducer(bootstrap_servers=broker.bootstrap, acks="all")
+        producer.send(names.usage_events, key=b"acct-z", value=b"\xff not json")
+        producer.send(names.ticket_events, key=b"acct-z", value=orjson.dumps({"kind": "ticket"}))
+        producer.flush()
+        producer.close()
+        cluster.produce([huge, future, failed])
         cluster.start_worker()
-        eventually(lambda: change_for(cluster, "acct-y"), what="acct-y's payment alert")
-        [letter] = eventually(lambda: dead_letters(cluster), what="the late event's dead letter")
-        assert letter["stage"] == "late" and letter["truncated"]
-        assert letter["value_bytes"] > 900_000
-        assert letter["source_topic"] == topic_names(cluster.settings).usage_events
+        change = eventually(lambda: change_for(cluster, "acct-y"), what="acct-y's payment alert")
+        assert change["occurred_at"].startswith(T0.date().isoformat())
+        letters = eventually(lambda: some_dead_letters(cluster, 4), what="four dead letters")
+        stages = {letter["stage"]: letter for letter in letters}
+        assert set(stages) == {"decode", "validate", "late", "future"}
+        assert stages["late"]["truncated"] and stages["late"]["value_bytes"] > 900_000
+        assert stages["future"]["error"].startswith("occurred_at:")
+        assert cluster.changelog()["acct-y"].state.events_seen == 1
 
 
 async def test_a_record_the_model_keeps_failing_on_is_dead_lettered_and_skipped(
