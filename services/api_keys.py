@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,7 +28,9 @@ SCOPES = {
 }
 SECRET_PREFIX = "hm_"
 CACHE_S = 5.0
-"""How long a verified key is trusted without asking the database (a revocation's delay)."""
+"""How long an answer about a secret is kept: the most a new key or a revocation waits."""
+CACHE_ENTRIES = 10_000
+"""Most known keys, and apart from them most unknown secrets, whose answers are kept."""
 
 
 class ScopeError(ValueError):
@@ -105,25 +110,66 @@ def revoke_key(session: Session, key_id: str, now: datetime) -> ApiKeyRow | None
     return row
 
 
-class KeyStore:
-    """Looks up callers by secret in the database, with a short cache."""
+class _Expiring:
+    """A bounded map whose entries expire: least recently stored ones go first when full."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, ttl_s: float, max_entries: int, clock: Callable[[], float]) -> None:
+        self.ttl_s, self.max_entries, self.clock = ttl_s, max_entries, clock
+        self.entries: OrderedDict[str, tuple[float, Caller | str]] = OrderedDict()
+
+    def get(self, key: str) -> Caller | str | None:
+        """The value stored for `key`, unless it expired."""
+        hit = self.entries.get(key)
+        if hit is None or self.clock() >= hit[0]:
+            return None
+        return hit[1]
+
+    def put(self, key: str, value: Caller | str) -> None:
+        """Store `value` for `key` for `ttl_s` seconds."""
+        self.entries.pop(key, None)
+        self.entries[key] = (self.clock() + self.ttl_s, value)
+        while len(self.entries) > self.max_entries:
+            self.entries.popitem(last=False)
+
+
+class KeyStore:
+    """Looks up callers by secret in the database, remembering answers for `ttl_s` seconds.
+
+    Known keys (valid or revoked) and unknown secrets are cached apart, each bounded, so that
+    a flood of random secrets cannot push out the keys in use.
+    """
+
+    def __init__(
+        self,
+        database: Database,
+        ttl_s: float = CACHE_S,
+        max_entries: int = CACHE_ENTRIES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.database = database
-        self._cache: dict[str, tuple[float, Caller | str]] = {}
+        self._known = _Expiring(ttl_s, max_entries, clock)
+        self._unknown = _Expiring(ttl_s, max_entries, clock)
+        self._lock = threading.Lock()
+
+    def cached(self, secret: str) -> Caller | str | None:
+        """The cached answer for `secret`, None when the database must be asked."""
+        digest = hash_secret(secret)
+        with self._lock:
+            return self._known.get(digest) or self._unknown.get(digest)
 
     def find(self, secret: str) -> Caller | str:
-        """The caller, or why the secret is refused (`unknown` or `revoked`)."""
+        """The caller, or why the secret is refused (`unknown` or `revoked`); blocking I/O."""
+        found = self.cached(secret)
+        if found is not None:
+            return found
         digest = hash_secret(secret)
-        hit = self._cache.get(digest)
-        if hit is not None and time.monotonic() - hit[0] < CACHE_S:
-            return hit[1]
         with self.database.sessions()() as session:
             row = session.scalar(select(ApiKeyRow).where(ApiKeyRow.secret_hash == digest))
         if row is None:
-            return "unknown"  # not cached: random secrets must not fill the cache
-        found: Caller | str = (
-            "revoked" if row.revoked_at is not None else Caller(row.id, frozenset(row.scopes))
-        )
-        self._cache[digest] = (time.monotonic(), found)
+            with self._lock:
+                self._unknown.put(digest, "unknown")
+            return "unknown"
+        found = "revoked" if row.revoked_at is not None else Caller(row.id, frozenset(row.scopes))
+        with self._lock:
+            self._known.put(digest, found)
         return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 from typing import Annotated, Any
 
@@ -28,28 +29,64 @@ async def require_api_key(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
-    """The caller; 401 when the key is missing, unknown or revoked, 429 over its rate limit."""
+    """The caller; 401 when the key is missing, unknown or revoked, 429 over a rate limit."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, "missing API key: send Authorization: Bearer <key>",
             headers=CHALLENGE,
         )  # fmt: skip
-    return caller_for(request, credentials.credentials)
+    return await authenticate(request, credentials.credentials)
 
 
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
+async def authenticate(request: Request, secret: str) -> Caller:
+    """The caller holding `secret`, asking the database (when needed) off the event loop."""
+    found = _known(request, secret)
+    if found is None:
+        keys: KeyStore = request.app.state.keys
+        found = await asyncio.to_thread(keys.find, secret)
+    return _admit(request, found)
+
+
 def caller_for(request: Request, secret: str) -> Caller:
-    """The caller holding `secret`; 401 when it is unknown or revoked, 429 over its rate limit."""
+    """The caller holding `secret`, like `authenticate` but asking the database in this thread."""
+    found = _known(request, secret)
+    if found is None:
+        keys: KeyStore = request.app.state.keys
+        found = keys.find(secret)
+    return _admit(request, found)
+
+
+def _known(request: Request, secret: str) -> Caller | str | None:
+    """A configured or cached answer for `secret`; None when the database must be asked.
+
+    Anything but a valid key gets 429 from an address that failed to authenticate too often.
+    """
     configured = settings_of(request).api_key_values()
     if any(hmac.compare_digest(secret.encode(), k.encode()) for k in configured):
         # a key from HEALTHMON_API_KEYS: every scope
-        found: Caller | str = Caller("configured-" + hash_secret(secret)[:12], frozenset({"*"}))
-    else:
-        keys: KeyStore = request.app.state.keys
-        found = keys.find(secret)
+        return Caller("configured-" + hash_secret(secret)[:12], frozenset({"*"}))
+    keys: KeyStore = request.app.state.keys
+    found = keys.cached(secret)
+    if isinstance(found, Caller):
+        return found
+    failures = failures_of(request)
+    if wait := failures.wait(client_address(request)):
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"too many failed authentications from this address ({failures.burst:g} at once, "
+            f"then one every {1 / failures.rate:g} s); retry after the time in Retry-After",
+            headers={"Retry-After": RateLimiter.retry_after(wait)},
+        )
+    return found
+
+
+def _admit(request: Request, found: Caller | str) -> Caller:
+    """The caller, or 401 (counted against the client address); 429 over the key's limit."""
     if isinstance(found, str):
+        failures_of(request).take(client_address(request))
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"{found} API key", headers=CHALLENGE)
     limiter: RateLimiter = request.app.state.limiter
     if wait := limiter.take(found.key_id):
@@ -60,6 +97,23 @@ def caller_for(request: Request, secret: str) -> Caller:
             headers={"Retry-After": RateLimiter.retry_after(wait)},
         )
     return found
+
+
+def client_address(request: Request) -> str:
+    """The address of the client (the peer of the connection, or what the server trusts)."""
+    return request.client.host if request.client else "unknown"
+
+
+def failures_of(request: Request) -> RateLimiter:
+    """The app's limiter of failed authentications per client address, made on first use."""
+    state = request.app.state
+    limiter: RateLimiter | None = getattr(state, "auth_failures", None)
+    if limiter is None:
+        settings = settings_of(request)
+        limit = settings.auth_failure_limit
+        rate = limit / settings.auth_failure_window_s if limit else 0.0
+        limiter = state.auth_failures = RateLimiter(rate, max(1, limit))
+    return limiter
 
 
 ApiKey = Annotated[Caller, Depends(require_api_key)]

@@ -113,6 +113,17 @@ class Settings(BaseSettings):
         "alerts-<host name>-<alerts port>): a restarted process with the same id takes its "
         "partitions back at once.",
     )
+    auth_failure_limit: int = Field(
+        20,
+        ge=0,
+        description="Failed authentications one client address may make at once before its "
+        "requests get 429 (0: no limit).",
+    )
+    auth_failure_window_s: float = Field(
+        60.0,
+        gt=0,
+        description="Window over which a client address regains its failed authentications.",
+    )
     model_file: Path | None = Field(
         None, description="Health model file (TOML); default: the model shipped with healthmon."
     )

@@ -8,10 +8,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.api_keys import ApiKeyRow, Caller, KeyStore, create_key, list_keys, revoke_key
+from services.api_keys import (
+    ApiKeyRow,
+    Caller,
+    KeyStore,
+    create_key,
+    hash_secret,
+    list_keys,
+    revoke_key,
+)
 from services.ingest.app import create_app
 from services.settings import Settings
 from services.sql import Database
@@ -98,3 +106,59 @@ def test_the_keys_command_shows_a_secret_once_and_manages_keys(tmp_path: Path) -
     assert bad.returncode == 2 and "unknown scope" in bad.stderr
     store = KeyStore(Database(Settings(data_dir=tmp_path).sqlalchemy_url))
     assert store.find(fields["secret"]) == "revoked"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def statements_on(engine: Engine) -> list[str]:
+    """The SQL statements `engine` runs from now on."""
+    seen: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+    return seen
+
+
+def test_a_new_key_and_a_revocation_take_effect_within_the_cache_time(
+    engine: Engine, sessions: sessionmaker[Session]
+) -> None:
+    clock = Clock()
+    store = KeyStore(Database(url_of(engine), sessions), ttl_s=5, clock=clock)
+    secret = "hm_made-after-a-failed-try"
+    assert store.find(secret) == "unknown"
+    with sessions.begin() as session:
+        row = ApiKeyRow(id="key_new", name="billing", secret_hash=hash_secret(secret),
+                        scopes=["events:payment"], created_at=NOW, revoked_at=None)  # fmt: skip
+        session.add(row)
+    clock.now += 4.9
+    assert store.find(secret) == "unknown"  # the cached answer
+    clock.now += 0.1
+    assert store.find(secret) == Caller(row.id, frozenset({"events:payment"}))
+    with sessions.begin() as session:
+        revoke_key(session, row.id, NOW)
+    clock.now += 4.9
+    assert store.find(secret) == Caller(row.id, frozenset({"events:payment"}))
+    clock.now += 0.1
+    assert store.find(secret) == "revoked"
+
+
+def test_wrong_secrets_are_looked_up_once_per_cache_time_and_their_cache_is_bounded(
+    engine: Engine, sessions: sessionmaker[Session]
+) -> None:
+    with sessions.begin() as session:
+        _, secret = create_key(session, "product", ["events:usage"], NOW)
+    store = KeyStore(Database(url_of(engine), sessions), max_entries=3, clock=Clock())
+    assert isinstance(store.find(secret), Caller)
+    statements = statements_on(engine)
+    assert [store.find("hm_wrong") for _ in range(50)] == ["unknown"] * 50
+    assert len(statements) == 1
+    for n in range(10):
+        store.find(f"hm_wrong-{n}")
+    assert store.cached("hm_wrong") is None  # pushed out by newer wrong secrets...
+    assert [store.cached(f"hm_wrong-{n}") for n in (7, 8, 9)] == ["unknown"] * 3
+    assert len(store._unknown.entries) == 3
+    assert isinstance(store.cached(secret), Caller)  # ...which never push out a known key

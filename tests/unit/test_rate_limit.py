@@ -35,3 +35,26 @@ def test_rate_zero_means_no_limit_and_retry_after_is_whole_seconds() -> None:
     limiter = RateLimiter(rate=0, burst=0)
     assert all(limiter.take("k") == 0.0 for _ in range(1000))
     assert RateLimiter.retry_after(0.1) == "1" and RateLimiter.retry_after(2.2) == "3"
+
+
+def test_waiting_is_reported_without_taking_a_token() -> None:
+    clock = Clock()
+    limiter = RateLimiter(rate=1, burst=2, clock=clock)
+    assert limiter.wait("k") == 0.0  # an unseen key has a full bucket
+    limiter.take("k")
+    assert [limiter.wait("k") for _ in range(5)] == [0.0] * 5
+    limiter.take("k")
+    assert limiter.wait("k") == 1.0
+    clock.now += 1
+    assert limiter.wait("k") == 0.0
+
+
+def test_only_the_most_recently_used_buckets_are_kept() -> None:
+    limiter = RateLimiter(rate=1, burst=1, clock=Clock(), max_keys=3)
+    for key in ("a", "b", "c"):
+        limiter.take(key)
+    limiter.take("a")  # used again: now the most recent
+    limiter.take("d")
+    assert list(limiter.buckets) == ["c", "a", "d"]
+    assert limiter.take("b") == 0.0  # forgotten, so it starts full again
+    assert len(limiter.buckets) == 3
