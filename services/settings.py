@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import socket
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AwareDatetime, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 if TYPE_CHECKING:
@@ -128,6 +128,18 @@ class Settings(BaseSettings):
         None, description="Health model file (TOML); default: the model shipped with healthmon."
     )
     max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest accepted request body.")
+    max_event_bytes: int = Field(
+        65_536,
+        ge=1024,
+        description="Largest event ingest produces, encoded (must stay under the broker's "
+        "message size, 1 MB by default).",
+    )
+    event_max_future_s: float = Field(
+        300.0, ge=0, description="How far past its arrival an event time may lie (clock skew)."
+    )
+    event_earliest: AwareDatetime = Field(
+        datetime(2000, 1, 1, tzinfo=UTC), description="Earliest event time ingest accepts."
+    )
     event_max_future_s: float = Field(
         300.0,
         ge=0,

@@ -11,6 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from services.account_mappings import MappingStore
 from services.api_keys import KeyStore
 from services.http import add_component_schemas, install_common, ops_router
+from services.ingest.limits import Limits
 from services.ingest.metrics import IN_FLIGHT, REASONS, REJECTED_REQUESTS
 from services.ingest.producer import RecordSink, kafka_sink
 from services.ingest.routes import accounts, events, mappings, segment, webhooks
@@ -66,6 +67,7 @@ def create_app(settings: Settings, sink: RecordSink | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.topics = topic_names(settings)
+    app.state.limits = Limits.of(settings)
     app.state.limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
     database = Database(settings.sqlalchemy_url)
     app.state.database = database

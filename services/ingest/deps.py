@@ -1,4 +1,4 @@
-"""FastAPI dependencies of ingest: the record sink and topic names.
+"""FastAPI dependencies of ingest: the record sink, topic names and limits.
 
 Cheap dependencies are `async def`: FastAPI runs plain `def` ones in a thread pool, which cost
 about a millisecond of CPU per request here (bench/ingest.py).
@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from services.ingest.limits import Limits
 from services.ingest.producer import RecordSink
 from services.topics import TopicNames
 
@@ -26,5 +27,12 @@ async def get_topics(request: Request) -> TopicNames:
     return topics
 
 
+async def get_limits(request: Request) -> Limits:
+    """The record size and event time limits of the deployment."""
+    limits: Limits = request.app.state.limits
+    return limits
+
+
 Sink = Annotated[RecordSink, Depends(get_sink)]
 Topics = Annotated[TopicNames, Depends(get_topics)]
+EventLimits = Annotated[Limits, Depends(get_limits)]

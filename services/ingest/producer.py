@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+from functools import partial
 from typing import Any, NamedTuple, Protocol
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, MessageSizeTooLargeError
 
 from services.ingest.metrics import PRODUCE_SECONDS
 from services.settings import Settings
@@ -28,7 +29,25 @@ class Record(NamedTuple):
 
 
 class ProduceError(RuntimeError):
-    """Kafka did not acknowledge every record."""
+    """Kafka did not acknowledge every record.
+
+    `failed` holds the positions of the records known not to be written (None: unknown, e.g.
+    after a timeout); `too_large` says every failure was a record over Kafka's message size.
+    """
+
+    def __init__(
+        self, message: str, failed: frozenset[int] | None = None, too_large: bool = False
+    ) -> None:
+        super().__init__(message)
+        self.failed, self.too_large = failed, too_large
+
+
+def _failure(errors: dict[int, Any], too_large: bool) -> ProduceError:
+    """The error of a request whose records at `errors`' positions were refused."""
+    first = next(iter(errors.values()))
+    return ProduceError(
+        f"Kafka did not accept {len(errors)} record(s): {first}", frozenset(errors), too_large
+    )
 
 
 class RecordSink(Protocol):
@@ -63,15 +82,28 @@ class AiokafkaSink:
         await self._producer.stop()
 
     async def send_all(self, records: Sequence[Record]) -> None:
-        """Send every record and wait for all acknowledgements."""
+        """Send every record and wait for all acknowledgements; a record refused (e.g. too
+        large) does not keep the others from being sent."""
         started = time.perf_counter()
+        errors: dict[int, Any] = {}
+        futures: dict[int, asyncio.Future[Any]] = {}
         try:
-            futures = [await self._producer.send(r.topic, r.value, key=r.key) for r in records]
-            await asyncio.gather(*futures)
-        except KafkaError as exc:
-            raise ProduceError(f"Kafka did not accept the records: {exc}") from exc
+            for index, r in enumerate(records):
+                try:
+                    futures[index] = await self._producer.send(r.topic, r.value, key=r.key)
+                except KafkaError as exc:
+                    errors[index] = exc
+            outcomes = await asyncio.gather(*futures.values(), return_exceptions=True)
         finally:
             PRODUCE_SECONDS.observe(time.perf_counter() - started)
+        for index, outcome in zip(futures, outcomes, strict=True):
+            if isinstance(outcome, KafkaError):
+                errors[index] = outcome
+            elif isinstance(outcome, BaseException):
+                raise outcome
+        if errors:
+            too_large = all(isinstance(e, MessageSizeTooLargeError) for e in errors.values())
+            raise _failure(errors, too_large)
 
     async def problem(self) -> str | None:
         """Whether the cluster answers a metadata request."""
@@ -132,32 +164,44 @@ class ConfluentSink:
         await asyncio.to_thread(self._producer.flush, 15)
 
     async def send_all(self, records: Sequence[Record]) -> None:
-        """Send every record and wait for all acknowledgements."""
+        """Send every record and wait for all acknowledgements; a record refused (e.g. too
+        large) does not keep the others from being sent."""
+        from confluent_kafka import KafkaError, KafkaException
+
         started = time.perf_counter()
         acknowledged: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         remaining = len(records)
-        errors: list[Any] = []
+        errors: dict[int, Any] = {}
 
-        def delivered(error: Any, _message: Any) -> None:
+        def done(index: int, error: Any) -> None:
             nonlocal remaining
             if error is not None:
-                errors.append(error)
+                errors[index] = error
             remaining -= 1
             if remaining == 0 and not acknowledged.done():
                 acknowledged.set_result(None)
 
+        def delivered(index: int, error: Any, _message: Any) -> None:
+            done(index, error)
+
         self._waiting += 1
         self._wake.set()
         try:
-            for record in records:
+            for index, record in enumerate(records):
                 while True:
                     try:
                         self._producer.produce(
-                            record.topic, record.value, record.key, on_delivery=delivered
+                            record.topic,
+                            record.value,
+                            record.key,
+                            on_delivery=partial(delivered, index),
                         )
                         break
                     except BufferError:  # the local queue is full: let deliveries drain it
                         await asyncio.sleep(0.005)
+                    except KafkaException as exc:  # refused at once, e.g. MSG_SIZE_TOO_LARGE
+                        done(index, exc.args[0])
+                        break
             await asyncio.wait_for(acknowledged, timeout=30)
         except TimeoutError as exc:
             raise ProduceError("Kafka did not acknowledge the records within 30 s") from exc
@@ -165,7 +209,11 @@ class ConfluentSink:
             self._waiting -= 1
             PRODUCE_SECONDS.observe(time.perf_counter() - started)
         if errors:
-            raise ProduceError(f"Kafka did not accept {len(errors)} record(s): {errors[0]}")
+            too_large = all(
+                getattr(e, "code", lambda: None)() == KafkaError.MSG_SIZE_TOO_LARGE
+                for e in errors.values()
+            )
+            raise _failure(errors, too_large)
 
     async def problem(self) -> str | None:
         """Whether the cluster answers a metadata request."""

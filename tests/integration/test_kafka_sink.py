@@ -7,7 +7,7 @@ from kafka import KafkaConsumer
 
 from services.batched_sends import default_partition
 from services.broker import Broker
-from services.ingest.producer import Record, kafka_sink
+from services.ingest.producer import ProduceError, Record, kafka_sink
 from services.settings import Settings
 from services.topics import ensure_topics, topic_names
 
@@ -47,3 +47,37 @@ async def test_records_are_on_the_topic_once_send_all_returns(
     assert all(len(partitions) == 1 for partitions in by_key.values()), "one account, one partition"
     expected = {key: default_partition(key, 4) for key in by_key}
     assert {key: partitions.pop() for key, partitions in by_key.items()} == expected, "murmur2"
+
+
+def read_all(bootstrap: str, topic: str) -> list[bytes]:
+    consumer = KafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", consumer_timeout_ms=5000
+    )
+    values = [record.value for record in consumer]
+    consumer.close()
+    return values
+
+
+@pytest.mark.parametrize("producer", ["confluent", "aiokafka"])
+async def test_a_record_kafka_refuses_as_too_large_is_named_and_the_others_are_written(
+    broker: Broker, topic_prefix: str, producer: str
+) -> None:
+    settings = Settings(
+        kafka_bootstrap_servers=broker.bootstrap,
+        topic_prefix=topic_prefix,
+        ingest_producer=producer,  # type: ignore[arg-type]
+    )
+    ensure_topics(settings)
+    topic = topic_names(settings).usage_events
+    sink = kafka_sink(settings)
+    await sink.start()
+    try:
+        with pytest.raises(ProduceError) as refused:
+            await sink.send_all(
+                [Record(topic, b"a", b"small"), Record(topic, b"a", b"x" * 2_000_000),
+                 Record(topic, b"b", b"after")]
+            )  # fmt: skip
+    finally:
+        await sink.stop()
+    assert refused.value.failed == frozenset({1}) and refused.value.too_large
+    assert sorted(read_all(broker.bootstrap, topic)) == [b"after", b"small"]

@@ -15,7 +15,8 @@ from schemas.events import EVENT_IN_ADAPTER, AnyEventIn, EventIn, completed_data
 from services.auth import ApiKey, forbidden
 from services.codec import dumps
 from services.http import require_json
-from services.ingest.deps import Sink, Topics
+from services.ingest.deps import EventLimits, Sink, Topics
+from services.ingest.limits import TOO_LARGE, Limits
 from services.ingest.metrics import count_event
 from services.ingest.producer import ProduceError, Record
 from services.topics import TopicNames
@@ -33,7 +34,8 @@ class Accepted(BaseModel):
 
 
 class ItemResult(BaseModel):
-    """The outcome of one event of a batch."""
+    """The outcome of one event of a batch: accepted (on Kafka) or rejected (not written, with
+    the errors; `not_written` when Kafka refused it, so sending it again may succeed)."""
 
     index: int
     status: Literal["accepted", "rejected"]
@@ -48,7 +50,7 @@ class BatchIn(BaseModel):
 
 
 class BatchOut(BaseModel):
-    """A result per event, in order; the accepted ones are on Kafka."""
+    """A result per event, in order; the accepted ones are on Kafka, the rejected ones are not."""
 
     accepted: int
     rejected: int
@@ -86,14 +88,40 @@ def to_record(event: EventIn, topics: TopicNames, now: datetime) -> tuple[str, R
     return full["event_id"], record
 
 
+def refusal(event: EventIn, record: Record, limits: Limits, now: datetime) -> FieldError | None:
+    """Why a valid event is still refused: its time is out of range or its record too large."""
+    if event.occurred_at is not None and (
+        error := limits.time_error(event.occurred_at, now, ["occurred_at"])
+    ):
+        return error
+    return limits.size_error(record)
+
+
+def refused(error: FieldError) -> HTTPException:
+    """The answer to a single event refused for `error`: 413 when too large, else 422."""
+    if error.type == TOO_LARGE:
+        return HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"event {error.msg}")
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [error.model_dump()])
+
+
+def unwritten(exc: ProduceError) -> HTTPException:
+    """The answer when Kafka did not take records: 413 if it found them too large, else 503."""
+    if exc.too_large:
+        return HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE, f"Kafka refused the record as too large: {exc}"
+        )
+    return HTTPException(
+        status.HTTP_503_SERVICE_UNAVAILABLE, str(exc), headers={"Retry-After": "1"}
+    )
+
+
 async def produce(sink: Sink, records: list[Record]) -> None:
-    """Send records, answering 503 if Kafka does not take them."""
+    """Send records, answering 503 (413 for records Kafka finds too large) if Kafka does not
+    take them."""
     try:
         await sink.send_all(records)
     except ProduceError as exc:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE, str(exc), headers={"Retry-After": "1"}
-        ) from exc
+        raise unwritten(exc) from exc
 
 
 @router.post(
@@ -106,12 +134,17 @@ async def post_event(
     event: Annotated[AnyEventIn, Body(openapi_examples=EVENT_EXAMPLES)],
     sink: Sink,
     topics: Topics,
+    limits: EventLimits,
     caller: ApiKey,
 ) -> Accepted:
     if not caller.allows(scope := f"events:{event.kind}"):
         count_event(SOURCE, event.kind, "forbidden")
         raise forbidden(scope)
-    event_id, record = to_record(event, topics, datetime.now(UTC))
+    now = datetime.now(UTC)
+    event_id, record = to_record(event, topics, now)
+    if error := refusal(event, record, limits, now):
+        count_event(SOURCE, event.kind, "too_large" if error.type == TOO_LARGE else "invalid")
+        raise refused(error)
     await produce(sink, [record])
     count_event(SOURCE, event.kind)
     return Accepted(event_id=event_id)
@@ -127,12 +160,17 @@ async def post_batch(
     body: Annotated[BatchIn, Body(openapi_examples=BATCH_EXAMPLES)],
     sink: Sink,
     topics: Topics,
+    limits: EventLimits,
     caller: ApiKey,
 ) -> BatchOut:
+    """Each event stands alone: the valid ones are written even when others are not, and the
+    result of each says which. Should Kafka refuse only some records, those are reported
+    `rejected` (`not_written`) and the rest stay accepted; should it refuse all, the answer is
+    503 (413 when it found them too large) and nothing was written."""
     now = datetime.now(UTC)
     results: list[ItemResult] = []
     records: list[Record] = []
-    accepted: Counter[str] = Counter()
+    kinds: list[str] = []
     for index, item in enumerate(body.events):
         try:
             event = EVENT_IN_ADAPTER.validate_python(item)
@@ -149,11 +187,37 @@ async def post_batch(
             count_event(SOURCE, event.kind, "forbidden")
             continue
         event_id, record = to_record(event, topics, now)
+        if error := refusal(event, record, limits, now):
+            results.append(ItemResult(index=index, status="rejected", errors=[error]))
+            count_event(SOURCE, event.kind, TOO_LARGE if error.type == TOO_LARGE else "invalid")
+            continue
         records.append(record)
-        accepted[event.kind] += 1
+        kinds.append(event.kind)
         results.append(ItemResult(index=index, status="accepted", event_id=event_id))
     if records:
-        await produce(sink, records)
-    for kind, count in accepted.items():
+        await produce_each(sink, records, kinds, results)
+    accepted = [r for r in results if r.status == "accepted"]
+    return BatchOut(accepted=len(accepted), rejected=len(results) - len(accepted), results=results)
+
+
+async def produce_each(
+    sink: Sink, records: list[Record], kinds: list[str], results: list[ItemResult]
+) -> None:
+    """Send the accepted events' records; those Kafka refuses become rejected results."""
+    failed: frozenset[int] = frozenset()
+    try:
+        await sink.send_all(records)
+    except ProduceError as exc:
+        if exc.failed is None or len(exc.failed) == len(records):
+            raise unwritten(exc) from exc
+        failed = exc.failed
+        reason = TOO_LARGE if exc.too_large else "not_written"
+        accepted_at = [r.index for r in results if r.status == "accepted"]
+        for n in failed:
+            index = accepted_at[n]
+            error = FieldError(loc=[], msg=f"not written, send it again: {exc}", type="not_written")
+            results[index] = ItemResult(index=index, status="rejected", errors=[error])
+            count_event(SOURCE, kinds[n], reason)
+    written = Counter(kind for n, kind in enumerate(kinds) if n not in failed)
+    for kind, count in written.items():
         count_event(SOURCE, kind, count=count)
-    return BatchOut(accepted=len(records), rejected=len(results) - len(records), results=results)

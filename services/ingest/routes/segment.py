@@ -23,6 +23,7 @@ from services.api_keys import Caller
 from services.auth import CHALLENGE, caller_for, settings_of
 from services.http import read_body, require_json
 from services.ingest.deps import Sink, Topics
+from services.ingest.limits import TOO_LARGE, Limits
 from services.ingest.metrics import count_event, count_ignored
 from services.ingest.outcomes import Rejected, Translated, rejected_record
 from services.ingest.producer import Record
@@ -128,6 +129,13 @@ async def json_body(request: Request) -> dict[str, Any]:
     return body
 
 
+def time_field(raw: Any) -> str:
+    """The field a message's event time comes from (after the clock correction)."""
+    given = raw if isinstance(raw, dict) else {}
+    only_original = given.get("timestamp") is None and given.get("originalTimestamp") is not None
+    return "originalTimestamp" if only_original else "timestamp"
+
+
 class Translator:
     """Turns messages into records for one request, learning user-account links as it goes."""
 
@@ -135,6 +143,7 @@ class Translator:
         self.mappings: MappingStore = request.app.state.mappings
         self.settings = settings_of(request)
         self.topics, self.caller = topics, caller
+        self.limits: Limits = request.app.state.limits
         self.now = datetime.now(UTC)
 
     def account_of_user(self, user_id: str) -> str | None:
@@ -156,9 +165,11 @@ class Translator:
         if translated.ignored is None and not self.caller.allows(needed):
             denied = f"this API key lacks the scope {needed!r}"
             raise Rejected("forbidden", [FieldError(loc=["type"], msg=denied, type="forbidden")])
+        records = translated.records(self.topics)
+        self.limits.check(translated, records, [time_field(raw)])
         for user, account in translated.links:
             self.mappings.learn(SOURCE, user, account, self.now)
-        return translated, translated.records(self.topics)
+        return translated, records
 
 
 def accepted_item(index: int, translated: Translated) -> SegmentItem:
@@ -238,6 +249,8 @@ def _single(type_: SegmentType) -> Any:
             translated, records = translator.records(body, type_)
         except Rejected as rejected:
             count_event(SOURCE, "usage", rejected.reason)
+            if rejected.reason == TOO_LARGE:
+                raise HTTPException(413, f"event {rejected.errors[0].msg}") from rejected
             if rejected.reason in ("invalid", "forbidden"):
                 code = 403 if rejected.reason == "forbidden" else 422
                 raise HTTPException(code, [e.model_dump() for e in rejected.errors]) from rejected

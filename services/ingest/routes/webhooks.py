@@ -22,6 +22,7 @@ from services.auth import settings_of
 from services.http import require_json
 from services.ingest import stripe, zendesk
 from services.ingest.deps import Sink, Topics
+from services.ingest.limits import Limits
 from services.ingest.metrics import count_event, count_ignored
 from services.ingest.outcomes import Rejected, Translated, rejected_record
 from services.ingest.routes.events import produce
@@ -75,16 +76,21 @@ async def _deliver(
     raw: bytes,
     problem: str | None,
     translate: Callable[[Any, Callable[[str], str | None], datetime], Translated],
+    time_field: str,
 ) -> WebhookResult:
     """Refuse a request whose signature `problem` names; otherwise translate its JSON, remember
-    the links it reveals, and produce its events or its dead letter."""
+    the links it reveals, and produce its events or its dead letter (also when an event time,
+    read from `time_field`, is out of range or a record too large)."""
     if problem:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, problem)
     body = _json(raw)
     mappings: MappingStore = request.app.state.mappings
+    limits: Limits = request.app.state.limits
     now = datetime.now(UTC)
     try:
         translated = translate(body, lambda i: mappings.account_of(source, i), now)
+        records = translated.records(topics)
+        limits.check(translated, records, [time_field])
     except Rejected as rejected:
         endpoint = f"POST /v1/webhooks/{source}"
         await produce(sink, [rejected_record(topics, endpoint, None, raw, rejected.errors, now)])
@@ -95,7 +101,7 @@ async def _deliver(
     if translated.ignored is not None:
         count_ignored(source)
         return WebhookResult(status="ignored", reason=translated.ignored)
-    await produce(sink, translated.records(topics))
+    await produce(sink, records)
     for event in translated.events:
         count_event(source, event.kind)
     return WebhookResult(
@@ -189,6 +195,7 @@ async def stripe_webhook(request: Request, sink: Sink, topics: Topics) -> Webhoo
             account_of=account_of,
             received_at=now,
         ),
+        "created",
     )
 
 
@@ -229,4 +236,5 @@ async def zendesk_webhook(request: Request, sink: Sink, topics: Topics) -> Webho
         lambda body, account_of, now: zendesk.translate(
             body, account_of=account_of, received_at=now
         ),
+        "time",
     )

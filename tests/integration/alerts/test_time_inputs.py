@@ -1,12 +1,13 @@
-"""Times sent to the alerts API, over the edges of the calendar and of UTC offsets: snooze
-`until` and replay `since`/`until` answer 4xx naming the field, never 5xx."""
+"""Property-based: times, numbers and strings sent to the alerts API over their edges (the calendar,
+UTC offsets, non-finite and huge numbers, control characters) answer 4xx naming the field, never
+5xx: snooze `until`, `minutes` and `note`, replay `since` and `until`."""
 
 from __future__ import annotations
 
-import calendar
+import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,6 +20,7 @@ from services.alerts.app import create_app
 from services.alerts.store import record_change
 from services.settings import Settings
 from tests.support.changes import risk_change
+from tests.support.edges import IDS, NON_FINITE, NUMBERS, edge_times, in_utc
 from tests.support.events import T0
 from tests.support.secrets import LOOPBACK, TEST_SECRET_KEY
 
@@ -42,40 +44,9 @@ def client(engine: Engine, tmp_path: Path) -> Iterator[TestClient]:
         yield test_client
 
 
-def offset_text(minutes: int) -> str:
-    if minutes == 0:
-        return "Z"
-    sign = "+" if minutes > 0 else "-"
-    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
-
-
-@st.composite
-def edge_times(draw: st.DrawFn) -> str:
-    """RFC 3339 times near the ends of the calendar and with offsets up to a day."""
-    year = draw(st.sampled_from([1, 2, 1969, 1970, 2026, 9998, 9999]) | st.integers(1, 9999))
-    month = draw(st.sampled_from([1, 12]) | st.integers(1, 12))
-    day = draw(st.sampled_from([1, 28, 31]) | st.integers(1, 28))
-    day = min(day, calendar.monthrange(year, month)[1])
-    hour, minute = draw(
-        st.sampled_from([(0, 0), (23, 59)]) | st.tuples(st.integers(0, 23), st.integers(0, 59))
-    )
-    offset = draw(st.sampled_from([-1439, -1, 0, 1, 1439]) | st.integers(-1439, 1439))
-    return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:59{offset_text(offset)}"
-
-
 def leaves_the_calendar(text: str) -> bool:
     """Whether the time, converted to UTC, falls outside years 1-9999."""
-    local, offset = text[:19], text[19:]
-    minutes = (
-        0 if offset == "Z" else int(offset[0] + "1") * (int(offset[1:3]) * 60 + int(offset[4:6]))
-    )
-    try:
-        datetime.fromisoformat(local).replace(
-            tzinfo=timezone(timedelta(minutes=minutes))
-        ).astimezone(UTC)
-    except OverflowError:
-        return True
-    return False
+    return in_utc(text) is None
 
 
 def raise_alert(sessions: sessionmaker[Session]) -> str:
@@ -125,3 +96,25 @@ def test_replay_since_and_until_any_time_is_never_a_server_error(client: TestCli
             assert [e["loc"] for e in response.json()["detail"]] == [[f] for f in wrong]
 
     replay()
+
+
+def test_snooze_minutes_and_notes_at_the_edges_are_never_a_server_error(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    alert = raise_alert(sessions)
+
+    @EDGES
+    @given(minutes=NUMBERS | NON_FINITE, note=IDS)
+    @example(minutes=float("inf"), note="n")
+    @example(minutes=10**30, note="a\x00b")
+    def snooze(minutes: Any, note: str) -> None:
+        body = json.dumps({"minutes": minutes, "note": note}).encode()
+        headers = {**KEY, "content-type": "application/json"}
+        response = client.post(f"/v1/alerts/{alert}/snooze", content=body, headers=headers)
+        assert response.status_code < 500, response.text
+        whole = isinstance(minutes, int) or (isinstance(minutes, float) and minutes.is_integer())
+        if not (whole and 1 <= minutes <= 60 * 24 * 90):
+            assert response.status_code == 422, response.text
+            assert ["minutes"] in [e["loc"] for e in response.json()["detail"]]
+
+    snooze()
