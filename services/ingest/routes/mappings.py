@@ -17,9 +17,9 @@ from fastapi import (
     Response,
     status,
 )
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
-from schemas.values import Id
+from schemas.values import Id, no_control
 from services.account_mappings import (
     AccountMappingRow,
     MappingSource,
@@ -44,6 +44,7 @@ ExternalId = Annotated[
         description="The source's id: a Stripe customer (cus_...), charge or payment intent, a "
         "Zendesk organization id, a Segment userId.",
     ),
+    AfterValidator(no_control),
 ]
 
 

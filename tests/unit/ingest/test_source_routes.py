@@ -215,3 +215,12 @@ def test_mappings_are_listed_changed_and_removed(client: TestClient) -> None:
     assert client.delete("/v1/account-mappings/stripe/cus_1", headers=BEARER).status_code == 404
     bad = client.put("/v1/account-mappings/hubspot/1", json={"account_id": "a"}, headers=BEARER)
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["path", "source"]
+
+
+def test_an_outside_id_with_a_control_character_cannot_be_mapped(client: TestClient) -> None:
+    response = client.put(
+        "/v1/account-mappings/stripe/cus_1%00", json={"account_id": "acme"}, headers=BEARER
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["path", "external_id"]
+    assert response.json()["detail"][0]["type"] == "control_character"
