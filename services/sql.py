@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -9,7 +11,7 @@ from typing import Any, ClassVar
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import JSON, Connection, DateTime, Engine, create_engine, event
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -42,12 +44,26 @@ class Base(DeclarativeBase):
     }
 
 
+PRIVATE = 0o600
+"""Mode of database files: readable and writable by their owner only."""
+
+
+def private_sqlite_file(path: Path) -> None:
+    """Create the SQLite file at `path` owner-only, or make it (and its WAL files) so."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, PRIVATE))
+    # SQLite creates the -wal and -shm files with the database file's mode; older ones are fixed
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            file.chmod(PRIVATE)
+
+
 def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite files get WAL and a busy timeout for concurrent use."""
+    """An engine for `url`; SQLite files are owner-only, with WAL and a busy timeout."""
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        database = make_url(url).database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            private_sqlite_file(Path(database))
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
