@@ -25,6 +25,7 @@ from services.alerts.store import (
     utcnow,
 )
 from services.codec import encode, loads
+from services import patient_fetch
 from services.messages import RawMessage, dead_letter
 from services.reconnect import keep_running
 from services.settings import Settings
@@ -109,6 +110,7 @@ class ChangeConsumer:
         self, settings: Settings, sessions: sessionmaker[Session], on_alerts: Callable[[], None]
     ) -> None:
         self.settings, self.sessions, self.on_alerts = settings, sessions, on_alerts
+        patient_fetch.install()
         self.topics = topic_names(settings)
         self.connected = False
 

@@ -25,6 +25,7 @@ from aiokafka.errors import CommitFailedError
 from schemas import RiskChange
 from services.batched_sends import BatchedSends
 from services.codec import encode
+from services import patient_fetch
 from services.messages import Message
 from services.reconnect import keep_running
 from services.scorer import metrics
@@ -56,6 +57,7 @@ class ScorerWorker:
 
     def __init__(self, settings: Settings, model: HealthModel) -> None:
         self.settings, self.model = settings, model
+        patient_fetch.install()
         names = topic_names(settings)
         self.topic_kinds = names.input_kinds
         self.changes_topic = names.health_changes
