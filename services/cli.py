@@ -259,6 +259,38 @@ def db_upgrade(
     typer.echo(f"{engine.url.render_as_string(hide_password=True)} at revision {current}")
 
 
+secrets_cli = typer.Typer(help="Keys sealing webhook signing secrets at rest.")
+cli.add_typer(secrets_cli, name="secrets")
+
+
+@secrets_cli.command("new-key")
+def secrets_new_key() -> None:
+    """Print a new key for HEALTHMON_SECRET_KEYS."""
+    from services.alerts.secret_box import new_key
+
+    typer.echo(new_key())
+
+
+@secrets_cli.command("reseal")
+def secrets_reseal() -> None:
+    """Seal every webhook secret with the first key of HEALTHMON_SECRET_KEYS (the step of a
+    key rotation after which the old keys can be dropped)."""
+    from services.alerts.secret_box import SecretKeyError, reseal_all, secret_box_of
+    from services.sql import make_engine, session_factory, upgrade_db
+
+    settings = load_settings()
+    engine = make_engine(settings.sqlalchemy_url)
+    upgrade_db(engine)
+    try:
+        box = secret_box_of(settings)
+        with session_factory(engine).begin() as session:
+            count = reseal_all(session, box)
+    except SecretKeyError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"resealed the secrets of {count} webhook endpoints with the first key")
+
+
 def _since(value: str | None) -> datetime | None:
     if value is None:
         return None

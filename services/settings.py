@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -150,7 +151,25 @@ class Settings(BaseSettings):
         default_factory=lambda: list(DEFAULT_RETRY_SCHEDULE),
         description="Seconds to wait before each delivery attempt, comma-separated.",
     )
-    webhook_timeout_s: float = Field(10.0, gt=0, description="Timeout of one webhook request.")
+    webhook_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        description="Deadline of one webhook or Slack attempt, whole: connect, send and answer.",
+    )
+    webhook_allow_networks: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(
+        default_factory=list,
+        description="Networks webhook and Slack URLs may reach although loopback, private, "
+        "link-local or reserved (e.g. 127.0.0.0/8 for a local receiver), comma-separated.",
+    )
+    webhook_endpoint_concurrency: int = Field(
+        4, ge=1, description="Most deliveries in flight to one destination at once."
+    )
+    secret_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Fernet keys encrypting webhook signing secrets at rest, comma-separated: "
+        "the first encrypts, all decrypt. Required with a server database; with SQLite a key "
+        "is generated in the data directory if none is given.",
+    )
     public_url: str = Field(
         "http://127.0.0.1:8001",
         description="Base URL of the alerts API as people reach it (links in Slack and email).",
@@ -196,6 +215,8 @@ class Settings(BaseSettings):
         "stripe_webhook_secrets",
         "zendesk_webhook_secrets",
         "webhook_retry_schedule",
+        "webhook_allow_networks",
+        "secret_keys",
         mode="before",
     )
     @classmethod

@@ -24,6 +24,11 @@ from services.topics import ensure_topics
 
 LOCAL_REBALANCE_TIMEOUT_S = 3.0
 READY_TIMEOUT_S = 90.0
+STOP_ORDER = ("ingest", "scorer", "alerts")
+"""Ingest first, so nothing new is acknowledged, then the consumers; the broker last."""
+BROKER_SETTLE_S = 1.0
+"""Pause before the broker's SIGTERM: noida writes acknowledged records to disk about once a
+second, and a SIGTERM under load lost the tail it had not written (docs/operations.md)."""
 
 
 @dataclass
@@ -57,8 +62,8 @@ def api_key(data_dir: Path) -> str:
     """The local API key, created on first use and kept in the data directory."""
     path = data_dir / "api-key"
     if not path.exists():
-        path.write_text("hm_" + secrets.token_urlsafe(24) + "\n")
-        path.chmod(0o600)
+        with open(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600), "w") as file:
+            file.write("hm_" + secrets.token_urlsafe(24) + "\n")
     return path.read_text().strip()
 
 
@@ -117,12 +122,26 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def stop_all(
+    children: list[Child], broker: Broker | None, settle_s: float = BROKER_SETTLE_S
+) -> None:
+    """Stop the services in STOP_ORDER, then, after `settle_s`, the broker (SIGTERM, a wait)."""
+    for child in sorted(children, key=lambda c: STOP_ORDER.index(c.name)):
+        child.stop()
+    if broker is not None:
+        if children:
+            time.sleep(settle_s)
+        broker.stop()
+
+
 def run_all(settings: Settings, demo: bool = False) -> None:
     """Start everything, print where it is, optionally feed the demo, and run until Ctrl-C."""
     console = Console()
     logging.getLogger().setLevel(logging.WARNING)
     signal.signal(signal.SIGTERM, _interrupt)
+    os.umask(0o077)  # the data directory holds keys, databases and records: owner-only
     data_dir = settings.data_dir.resolve()
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     logs = data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     external = "HEALTHMON_KAFKA_BOOTSTRAP_SERVERS" in os.environ
@@ -162,7 +181,4 @@ def run_all(settings: Settings, demo: bool = False) -> None:
     except KeyboardInterrupt:
         console.print("stopping")
     finally:
-        for child in reversed(children):
-            child.stop()
-        if broker is not None:
-            broker.stop()
+        stop_all(children, broker)

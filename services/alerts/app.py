@@ -8,15 +8,16 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import httpx
 from fastapi import FastAPI, Request
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.alerts.consumer import ChangeConsumer
 from services.alerts.delivery import DeliveryWorker
+from services.alerts.outbound import OutboundPolicy
 from services.alerts.routes import accounts, alerts, endpoints, rules
 from services.alerts.routing import EMAIL_CHANNELS, read_routes_file
+from services.alerts.secret_box import seal_plain, secret_box_of
 from services.alerts.store import routes_of, sync_file_routes, utcnow
 from services.api_keys import KeyStore
 from services.http import install_common, ops_router
@@ -33,25 +34,28 @@ def create_app(settings: Settings, background: bool = True) -> FastAPI:
     init_db(engine)
     sessions = session_factory(engine)
     load_routes(settings, sessions)
+    box = secret_box_of(settings)
+    with sessions.begin() as session:
+        if sealed := seal_plain(session, box):
+            log.info("sealed the plain-text secrets of %d webhook endpoints", sealed)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not background:
             yield
             return
-        async with httpx.AsyncClient() as client:
-            worker = DeliveryWorker(sessions, settings, client)
-            consumer = ChangeConsumer(settings, sessions, worker.wake.set)
-            app.state.consumer = consumer
-            tasks = [asyncio.create_task(worker.run()), asyncio.create_task(consumer.run())]
-            try:
-                yield
-            finally:
-                for task in tasks:
-                    task.cancel()
-                for task in tasks:
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
+        worker = DeliveryWorker(sessions, settings, box)
+        consumer = ChangeConsumer(settings, sessions, worker.wake.set)
+        app.state.consumer = consumer
+        tasks = [asyncio.create_task(worker.run()), asyncio.create_task(consumer.run())]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         engine.dispose()
 
     app = FastAPI(
@@ -62,6 +66,8 @@ def create_app(settings: Settings, background: bool = True) -> FastAPI:
     )
     app.state.settings = settings
     app.state.sessions = sessions
+    app.state.secret_box = box
+    app.state.outbound = OutboundPolicy.of(settings)
     app.state.limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
     app.state.keys = KeyStore(Database(settings.sqlalchemy_url, sessions))
     app.state.consumer = None

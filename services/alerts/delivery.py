@@ -1,5 +1,7 @@
 """The outbox worker: claims due deliveries, sends each through its channel (signed webhook,
-Slack, email), records every attempt and moves the delivery on."""
+Slack, email), records every attempt and moves the delivery on. Each delivery is sent and
+recorded on its own, so a slow destination never holds up another's deliveries, and at most
+HEALTHMON_WEBHOOK_ENDPOINT_CONCURRENCY are in flight to one destination."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import contextlib
 import logging
 import time
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,8 +24,22 @@ from services.alerts.channels.email import alert_email, digest_email, send_email
 from services.alerts.channels.outcome import SendOutcome
 from services.alerts.channels.slack import SlackSender, slack_message
 from services.alerts.channels.view import health_url
+from services.alerts.outbound import (
+    OutboundPolicy,
+    Refused,
+    failure_text,
+    outbound_client,
+    post_bounded,
+)
 from services.alerts.retry import next_attempt_at, parse_retry_after
-from services.alerts.store import claim_due, delivering_of, utcnow, wake_snoozed
+from services.alerts.secret_box import SecretBox, SecretKeyError
+from services.alerts.store import (
+    claim_due,
+    delivering_of,
+    destination_of,
+    utcnow,
+    wake_snoozed,
+)
 from services.alerts.tables import DeliveryAttemptRow, DeliveryRow, WebhookEndpointRow
 from services.codec import dumps, loads
 from services.settings import Settings
@@ -42,6 +59,10 @@ class Job:
     secrets: list[str]
     body: bytes
     attempts: int
+    destination: str
+    """The unit of concurrency: the endpoint, Slack webhook or mailbox."""
+    problem: str | None = None
+    """Why it cannot be sent now (e.g. its secret does not open)."""
 
 
 @dataclass(frozen=True)
@@ -53,13 +74,13 @@ class Attempt:
     duration_ms: float
 
 
-def endpoint_secrets(endpoint: WebhookEndpointRow, now: datetime) -> list[str]:
-    """The secrets to sign with: the current one, and the previous during a rotation."""
+def endpoint_secrets(endpoint: WebhookEndpointRow, now: datetime, box: SecretBox) -> list[str]:
+    """The secrets to sign with, opened: the current one, and the previous during a rotation."""
     previous = endpoint.previous_secret
     until = endpoint.previous_secret_until
     if previous and until is not None and until > now:
-        return [endpoint.secret, previous]
-    return [endpoint.secret]
+        return [box.open(endpoint.secret), box.open(previous)]
+    return [box.open(endpoint.secret)]
 
 
 class DeliveryWorker:
@@ -69,58 +90,106 @@ class DeliveryWorker:
         self,
         sessions: sessionmaker[Session],
         settings: Settings,
-        client: httpx.AsyncClient,
+        box: SecretBox,
         claim_limit: int = CLAIM_LIMIT,
+        policy: OutboundPolicy | None = None,
     ) -> None:
-        self.sessions, self.settings, self.client = sessions, settings, client
+        self.sessions, self.settings, self.box = sessions, settings, box
+        self.client = outbound_client(policy or OutboundPolicy.of(settings))
         self.claim_limit = claim_limit
-        self.slack = SlackSender(client, timeout_s=settings.webhook_timeout_s)
+        self.slack = SlackSender(self.client, timeout_s=settings.webhook_timeout_s)
         self.smtp = settings.smtp()
         self.wake = asyncio.Event()
         self.lease = timedelta(seconds=settings.webhook_timeout_s * 3)
+        self.in_flight: dict[str, int] = {}
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    async def aclose(self) -> None:
+        """Stop the sends in flight and close the HTTP client."""
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.client.aclose()
 
     async def run(self) -> None:
-        """Deliver forever, waking on `wake` or every poll interval."""
-        while True:
-            try:
-                sent = await self.run_once()
-            except Exception:
-                log.exception("delivery round failed; retrying")
-                sent = 0
-            if sent:
-                continue
-            self.wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), self.settings.delivery_poll_s)
+        """Deliver forever: start due deliveries as room frees up, waking on `wake`, when a
+        send ends, or every poll interval."""
+        try:
+            while True:
+                try:
+                    started = await self.dispatch()
+                    await asyncio.to_thread(self._update_gauges)
+                except Exception:
+                    log.exception("delivery round failed; retrying")
+                    started = 0
+                if started:
+                    continue
+                self.wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), self.settings.delivery_poll_s)
+        finally:
+            await self.aclose()
 
     async def run_once(self) -> int:
-        """Reopen alerts whose snooze ended (their notifications join the outbox), then claim
-        and send one round of due deliveries; return how many were attempted."""
-        await asyncio.to_thread(self._wake_snoozed)
-        jobs = await asyncio.to_thread(self._claim)
-        if jobs:
-            digests: dict[str, list[Job]] = {}
-            for job in jobs:
-                if job.channel == "digest":
-                    digests.setdefault(job.target, []).append(job)
-            singles = [job for job in jobs if job.channel != "digest"]
-            sent = await asyncio.gather(
-                *(self._send(job) for job in singles),
-                *(self._digest(owner, group) for owner, group in digests.items()),
-            )
-            attempts = [attempt for group in sent for attempt in group]
-            await asyncio.to_thread(self._record, attempts)
+        """Start what is due and wait for every send in flight; return how many started."""
+        started = await self.dispatch()
+        while self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
         await asyncio.to_thread(self._update_gauges)
+        return started
+
+    async def dispatch(self) -> int:
+        """Reopen alerts whose snooze ended (their notifications join the outbox), then claim
+        due deliveries there is room for and start sending them; return how many."""
+        await asyncio.to_thread(self._wake_snoozed)
+        room = self.claim_limit - sum(self.in_flight.values())
+        if room <= 0:
+            return 0
+        jobs = await asyncio.to_thread(self._claim, room)
+        groups: dict[str, list[Job]] = {}
+        for job in jobs:
+            self.in_flight[job.destination] = self.in_flight.get(job.destination, 0) + 1
+            if job.channel == "digest":
+                groups.setdefault(job.destination, []).append(job)
+            else:
+                self._start([job], self._send(job))
+        for owner_jobs in groups.values():
+            self._start(owner_jobs, self._digest(owner_jobs[0].target, owner_jobs))
         return len(jobs)
+
+    def _start(self, jobs: list[Job], sending: Awaitable[list[Attempt]]) -> None:
+        task = asyncio.create_task(self._deliver(jobs, sending))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _deliver(self, jobs: list[Job], sending: Awaitable[list[Attempt]]) -> None:
+        """Send, then record at once, so this delivery's outcome waits for no other."""
+        try:
+            attempts = await sending
+            await asyncio.to_thread(self._record, attempts)
+        except Exception:
+            log.exception("delivery of %s failed; its lease ends and it is retried",
+                          ", ".join(job.delivery_id for job in jobs))  # fmt: skip
+        finally:
+            for job in jobs:
+                left = self.in_flight.get(job.destination, 1) - 1
+                if left > 0:
+                    self.in_flight[job.destination] = left
+                else:
+                    self.in_flight.pop(job.destination, None)
+            self.wake.set()
+
+    def _room(self, destination: str) -> int:
+        return self.settings.webhook_endpoint_concurrency - self.in_flight.get(destination, 0)
 
     def _wake_snoozed(self) -> None:
         with self.sessions.begin() as session:
             wake_snoozed(session, utcnow(), delivering_of(self.settings))
 
-    def _claim(self) -> list[Job]:
+    def _claim(self, limit: int) -> list[Job]:
         now = utcnow()
         with self.sessions.begin() as session:
-            rows = claim_due(session, now, self.lease, self.claim_limit)
+            rows = claim_due(session, now, self.lease, limit, self._room)
             ids = {r.endpoint_id for r in rows if r.endpoint_id}
             endpoints = {
                 e.id: e
@@ -131,16 +200,22 @@ class DeliveryWorker:
             jobs = []
             for row in rows:
                 endpoint = endpoints.get(row.endpoint_id or "")
+                target, secrets, problem = row.target or "", [], None
                 if endpoint is not None:
-                    target, secrets = endpoint.url, endpoint_secrets(endpoint, now)
-                else:
-                    target, secrets = row.target or "", []
-                jobs.append(Job(row.id, row.channel, target, secrets, row.body, row.attempts))
+                    target = endpoint.url
+                    try:
+                        secrets = endpoint_secrets(endpoint, now, self.box)
+                    except SecretKeyError as exc:
+                        problem = str(exc)
+                jobs.append(Job(row.id, row.channel, target, secrets, row.body, row.attempts,
+                                destination_of(row), problem))  # fmt: skip
             return jobs
 
     async def _send(self, job: Job) -> list[Attempt]:
         started = time.perf_counter()
-        if job.channel == "webhook":
+        if job.problem is not None:
+            outcome = SendOutcome.failed(None, job.problem, permanent=False)
+        elif job.channel == "webhook":
             outcome = await self._webhook(job)
         elif job.channel == "slack":
             outcome = await self.slack.send(job.target, slack_message(*self._view(job)))
@@ -251,21 +326,24 @@ async def post_webhook(
     body: bytes,
     timeout_s: float,
 ) -> SendOutcome:
-    """POST one message signed per Standard Webhooks and classify the answer."""
+    """POST one message signed per Standard Webhooks, within the deadline `timeout_s`, and
+    classify the answer (of which at most a short excerpt is kept)."""
     now = utcnow()
     headers = signing.headers(secrets, msg_id, int(now.timestamp()), body)
     headers["user-agent"] = "healthmon-webhooks/1"
     try:
-        response = await client.post(url, content=body, headers=headers, timeout=timeout_s)
-    except httpx.HTTPError as exc:
-        return SendOutcome.failed(None, f"{type(exc).__name__}: {exc}", permanent=False)
-    if response.is_success:
-        return SendOutcome.sent(response.status_code)
+        answer = await post_bounded(client, url, body, headers, timeout_s)
+    except Refused as exc:
+        return SendOutcome.failed(None, failure_text(exc, timeout_s), permanent=exc.permanent)
+    except (httpx.HTTPError, TimeoutError) as exc:
+        return SendOutcome.failed(None, failure_text(exc, timeout_s), permanent=False)
+    if answer.is_success:
+        return SendOutcome.sent(answer.status_code)
     return SendOutcome.failed(
-        response.status_code,
-        response.text[:500] or f"HTTP {response.status_code}",
-        permanent=response.status_code == 410,  # the receiver asks us to stop
-        retry_after_s=parse_retry_after(response.headers.get("retry-after"), now),
+        answer.status_code,
+        answer.excerpt or f"HTTP {answer.status_code}",
+        permanent=answer.status_code == 410,  # the receiver asks us to stop
+        retry_after_s=parse_retry_after(answer.headers.get("retry-after"), now),
     )
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -38,6 +39,9 @@ from services.alerts.tables import (
 )
 from services.codec import dumps
 from services.settings import Settings
+
+if TYPE_CHECKING:
+    from services.alerts.secret_box import SecretBox
 
 EVENT_TYPES = tuple(NOTIFY.values())
 
@@ -366,13 +370,18 @@ def record_snapshot(session: Session, snap: HealthSnapshot) -> None:
 
 
 def create_endpoint(
-    session: Session, url: str, description: str | None, event_types: list[str], now: datetime
+    session: Session,
+    url: str,
+    description: str | None,
+    event_types: list[str],
+    now: datetime,
+    box: SecretBox,
 ) -> WebhookEndpointRow:
-    """Register an endpoint with a fresh secret."""
+    """Register an endpoint with a fresh secret, stored sealed (`box.open` reads it)."""
     row = WebhookEndpointRow(
         id=_id("ep"),
         url=url,
-        secret=new_secret(),
+        secret=box.seal(new_secret()),
         description=description,
         event_types=event_types,
         enabled=True,
@@ -404,10 +413,12 @@ def update_endpoint(row: WebhookEndpointRow, changes: dict[str, Any], now: datet
     row.updated_at = now
 
 
-def rotate_secret(row: WebhookEndpointRow, now: datetime, overlap: timedelta) -> None:
-    """A new secret; the old one keeps signing too until the overlap ends."""
+def rotate_secret(
+    row: WebhookEndpointRow, now: datetime, overlap: timedelta, box: SecretBox
+) -> None:
+    """A new secret (sealed); the old one keeps signing too until the overlap ends."""
     row.previous_secret, row.previous_secret_until = row.secret, now + overlap
-    row.secret, row.updated_at = new_secret(), now
+    row.secret, row.updated_at = box.seal(new_secret()), now
 
 
 def replay_to(
@@ -507,19 +518,40 @@ def health_history(
     return list(session.scalars(query.order_by(HealthChangeRow.seq.desc()).limit(limit)))
 
 
-def claim_due(session: Session, now: datetime, lease: timedelta, limit: int) -> list[DeliveryRow]:
-    """Lease due deliveries so that no other worker takes them until the lease ends."""
+def destination_of(row: DeliveryRow) -> str:
+    """Whom a delivery goes to: its endpoint, Slack webhook or mailbox (the unit of
+    per-destination concurrency)."""
+    return row.endpoint_id or f"{row.channel}:{row.target}"
+
+
+def claim_due(
+    session: Session,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    room: Callable[[str], int] | None = None,
+) -> list[DeliveryRow]:
+    """Lease due deliveries so that no other worker takes them until the lease ends; with
+    `room`, at most `room(destination)` of each destination (see `destination_of`)."""
     query = (
         select(DeliveryRow)
         .where(DeliveryRow.status == "pending", DeliveryRow.next_attempt_at <= now)
         .where(or_(DeliveryRow.locked_until.is_(None), DeliveryRow.locked_until < now))
         .order_by(DeliveryRow.next_attempt_at)
-        .limit(limit)
+        .limit(limit if room is None else limit * 4)
     )
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    claimed = []
+    claimed: list[DeliveryRow] = []
+    taking: dict[str, int] = {}
     for row in session.scalars(query).all():
+        if len(claimed) >= limit:
+            break
+        if room is not None:
+            destination = destination_of(row)
+            if taking.get(destination, 0) >= room(destination):
+                continue  # that destination is busy: leave the row for later
+            taking[destination] = taking.get(destination, 0) + 1
         # Take a row only if no other worker leased it since we read it (where rows are not
         # locked on read, e.g. SQLite): the lease is the claim.
         taken = session.execute(

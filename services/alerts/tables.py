@@ -99,13 +99,13 @@ class WebhookEndpointRow(Base):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     url: Mapped[str] = mapped_column(Text)
-    secret: Mapped[str] = mapped_column(String(100))
+    secret: Mapped[str] = mapped_column(Text)  # sealed: services/alerts/secret_box.py
     description: Mapped[str | None] = mapped_column(Text)
     event_types: Mapped[list[str]]
     enabled: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime | None]
-    previous_secret: Mapped[str | None] = mapped_column(String(100))
+    previous_secret: Mapped[str | None] = mapped_column(Text)
     previous_secret_until: Mapped[datetime | None]
     failing_since: Mapped[datetime | None]
     disabled_at: Mapped[datetime | None]

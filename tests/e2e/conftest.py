@@ -52,6 +52,7 @@ def system(broker: Broker, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         "HEALTHMON_STRIPE_WEBHOOK_SECRETS": STRIPE_SECRET,
         "HEALTHMON_ZENDESK_WEBHOOK_SECRETS": ZENDESK_TEST_SECRET,
         "HEALTHMON_WEBHOOK_RETRY_SCHEDULE": "0,0.2,0.5,1",
+        "HEALTHMON_WEBHOOK_ALLOW_NETWORKS": "127.0.0.0/8",  # the test receivers are local
         "HEALTHMON_DELIVERY_POLL_S": "0.1",
         "HEALTHMON_LOG_LEVEL": "info",
         "HEALTHMON_INGEST_PORT": str(free_port()),

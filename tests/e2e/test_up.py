@@ -28,7 +28,9 @@ def read_until(process: subprocess.Popen[str], pattern: str, timeout_s: float) -
     raise AssertionError(f"no line matching {pattern!r} within {timeout_s}s:\n{''.join(seen)}")
 
 
-def test_up_demo_runs_everything_shows_alerts_and_stops_cleanly(tmp_path: Path) -> None:
+def test_up_demo_runs_everything_shows_alerts_and_stops_cleanly_keeping_files_private(
+    tmp_path: Path,
+) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEALTHMON_")}
     env |= {"HEALTHMON_DATA_DIR": str(tmp_path / "state"), "COLUMNS": "200"}
     process = subprocess.Popen(
@@ -64,3 +66,6 @@ def test_up_demo_runs_everything_shows_alerts_and_stops_cleanly(tmp_path: Path) 
 
     assert alive("-g", str(process.pid)) == [], "a service outlived `up`"
     assert alive("-f", str(tmp_path)) == [], "the broker outlived `up`"
+    state = tmp_path / "state"
+    exposed = [str(p.relative_to(state)) for p in state.rglob("*") if p.stat().st_mode & 0o077]
+    assert exposed == [], "files or directories of the data directory that others may use"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -21,6 +22,7 @@ from services.alerts.channels.view import (
     score_text,
     side,
 )
+from services.alerts.outbound import Refused, failure_text, post_bounded
 from services.alerts.retry import parse_retry_after
 
 HEADER_LIMIT = 150
@@ -168,11 +170,15 @@ class SlackSender:
                 del self._last[url], self._locks[url]
 
     async def _post(self, url: str, payload: dict[str, Any]) -> SendOutcome:
+        body, headers = json.dumps(payload).encode(), {"content-type": "application/json"}
         try:
-            response = await self.client.post(url, json=payload, timeout=self.timeout_s)
-        except httpx.HTTPError as exc:
-            return SendOutcome.failed(None, f"{type(exc).__name__}: {exc}", permanent=False)
-        return classify(response.status_code, response.text, response.headers.get("retry-after"))
+            answer = await post_bounded(self.client, url, body, headers, self.timeout_s)
+        except Refused as exc:
+            error = failure_text(exc, self.timeout_s)
+            return SendOutcome.failed(None, error, permanent=exc.permanent)
+        except (httpx.HTTPError, TimeoutError) as exc:
+            return SendOutcome.failed(None, failure_text(exc, self.timeout_s), permanent=False)
+        return classify(answer.status_code, answer.excerpt, answer.headers.get("retry-after"))
 
 
 def classify(status: int, body: str, retry_after: str | None) -> SendOutcome:

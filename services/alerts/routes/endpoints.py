@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-import httpx
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, status
+from fastapi.exceptions import RequestValidationError
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 
 from schemas.values import UtcDatetime
 from services.alerts.delivery import endpoint_secrets, send_ping
 from services.alerts.deps import DbSession
+from services.alerts.outbound import Refused, outbound_client
 from services.alerts.store import (
     EVENT_TYPES,
     attempts_of,
@@ -80,7 +81,9 @@ class Ping(BaseModel):
 
     delivered: bool
     status_code: int | None
-    error: str | None
+    error: str | None = Field(
+        description="Why it failed: for an answer, at most a short excerpt of its body."
+    )
     duration_ms: float
 
 
@@ -159,12 +162,17 @@ def register(
             }
         ),
     ],
+    request: Request,
     session: DbSession,
     _key: AlertsWriter,
 ) -> EndpointCreated:
-    row = create_endpoint(session, str(body.url), body.description, body.event_types, utcnow())
+    """The URL must resolve to public addresses only, unless its network is allowed
+    (HEALTHMON_WEBHOOK_ALLOW_NETWORKS); otherwise 422 names `url` and why."""
+    url = _reachable(request, str(body.url))
+    box = request.app.state.secret_box
+    row = create_endpoint(session, url, body.description, body.event_types, utcnow(), box)
     session.flush()
-    return EndpointCreated(**_out(row), secret=row.secret)
+    return EndpointCreated(**_out(row), secret=box.open(row.secret))
 
 
 @router.get("", summary="List webhook endpoints")
@@ -174,6 +182,16 @@ def list_endpoints(session: DbSession, _key: AlertsReader) -> list[EndpointOut]:
 
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such endpoint"}}
+
+
+def _reachable(request: Request, url: str) -> str:
+    """`url` if the outbound policy lets us post to it, else a 422 naming `url` and why."""
+    try:
+        request.app.state.outbound.addresses(url)
+    except Refused as exc:
+        error = {"type": "url_refused", "loc": ("body", "url"), "msg": exc.reason, "input": url}
+        raise RequestValidationError([error]) from exc
+    return url
 
 
 def _endpoint(session: DbSession, endpoint_id: str) -> WebhookEndpointRow:
@@ -189,11 +207,15 @@ def patch_endpoint(
     body: Annotated[
         EndpointPatch, Body(openapi_examples={"re-enable": {"value": {"enabled": True}}})
     ],
+    request: Request,
     session: DbSession,
     _key: AlertsWriter,
 ) -> EndpointOut:
     row = _endpoint(session, endpoint_id)
-    update_endpoint(row, body.model_dump(exclude_unset=True, mode="json"), utcnow())
+    changes = body.model_dump(exclude_unset=True, mode="json")
+    if changes.get("url") is not None:
+        changes["url"] = _reachable(request, changes["url"])
+    update_endpoint(row, changes, utcnow())
     session.flush()
     return EndpointOut(**_out(row))
 
@@ -209,21 +231,23 @@ def rotate(
     switch over without losing any."""
     row = _endpoint(session, endpoint_id)
     overlap = timedelta(seconds=request.app.state.settings.webhook_secret_overlap_s)
-    rotate_secret(row, utcnow(), overlap)
+    box = request.app.state.secret_box
+    rotate_secret(row, utcnow(), overlap, box)
     session.flush()
-    return EndpointCreated(**_out(row), secret=row.secret)
+    return EndpointCreated(**_out(row), secret=box.open(row.secret))
 
 
 @router.post("/{endpoint_id}/ping", summary="Send a test message now", responses=NOT_FOUND)
 async def ping(endpoint_id: str, request: Request, _key: AlertsWriter) -> Ping:
     """A signed `webhook.ping` message, sent once (not retried) and not counted as a failure
-    of the endpoint; the answer says what the receiver did."""
+    of the endpoint; the answer says what the receiver did: its status and at most a short
+    excerpt of its body. The outbound policy applies as to deliveries."""
     sessions = request.app.state.sessions
     with sessions() as session:
         row = _endpoint(session, endpoint_id)
-        url, secrets = row.url, endpoint_secrets(row, utcnow())
+        url, secrets = row.url, endpoint_secrets(row, utcnow(), request.app.state.secret_box)
     settings = request.app.state.settings
-    async with httpx.AsyncClient() as client:
+    async with outbound_client(request.app.state.outbound) as client:
         outcome, duration_ms = await send_ping(client, url, secrets, settings.webhook_timeout_s)
     return Ping(
         delivered=outcome.ok,

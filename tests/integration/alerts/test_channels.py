@@ -24,6 +24,7 @@ from services.settings import Settings
 from tests.integration.alerts.test_delivery import FAST, deliveries, drain
 from tests.support.changes import risk_change
 from tests.support.receiver import http_receiver
+from tests.support.secrets import BOX, LOOPBACK
 from tests.support.smtp import Mailbox, smtp_server
 
 
@@ -78,10 +79,12 @@ async def test_during_a_rotation_both_secrets_verify_the_message(
 ) -> None:
     with http_receiver() as receiver:
         with sessions.begin() as session:
-            endpoint = create_endpoint(session, receiver.url, None, ["alert.created"], utcnow())
-            old = endpoint.secret
-            rotate_secret(endpoint, utcnow(), timedelta(hours=1))
-            new = endpoint.secret
+            endpoint = create_endpoint(
+                session, receiver.url, None, ["alert.created"], utcnow(), BOX
+            )
+            old = BOX.open(endpoint.secret)
+            rotate_secret(endpoint, utcnow(), timedelta(hours=1), BOX)
+            new = BOX.open(endpoint.secret)
             record_change(session, risk_change("green", "red"), utcnow())
         await drain(sessions)
     [request] = receiver.requests
@@ -93,10 +96,14 @@ async def test_during_a_rotation_both_secrets_verify_the_message(
 async def test_an_endpoint_failing_past_the_limit_is_disabled_and_says_why(
     sessions: sessionmaker[Session],
 ) -> None:
-    settings = Settings(webhook_retry_schedule="0,0.05,0.05,0.05", webhook_disable_after_s=0.1)  # type: ignore[arg-type]
+    settings = Settings(
+        webhook_retry_schedule="0,0.05,0.05,0.05",  # type: ignore[arg-type]
+        webhook_disable_after_s=0.1,
+        webhook_allow_networks=LOOPBACK,  # type: ignore[arg-type]
+    )
     with http_receiver([(500, {})] * 20) as receiver:
         with sessions.begin() as session:
-            create_endpoint(session, receiver.url, None, ["alert.created"], utcnow())
+            create_endpoint(session, receiver.url, None, ["alert.created"], utcnow(), BOX)
             record_change(session, risk_change("green", "red"), utcnow())
         await drain(sessions, settings)
     with sessions() as session:

@@ -6,7 +6,6 @@ import asyncio
 import time
 from datetime import timedelta
 
-import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from standardwebhooks.webhooks import Webhook
@@ -17,8 +16,13 @@ from services.alerts.tables import DeliveryRow, WebhookEndpointRow
 from services.settings import Settings
 from tests.support.changes import risk_change
 from tests.support.receiver import Receiver, http_receiver
+from tests.support.secrets import BOX, LOOPBACK
 
-FAST = Settings(webhook_retry_schedule="0,0.05,0.05", webhook_timeout_s=5)  # type: ignore[arg-type]
+FAST = Settings(
+    webhook_retry_schedule="0,0.05,0.05",  # type: ignore[arg-type]
+    webhook_timeout_s=5,
+    webhook_allow_networks=LOOPBACK,  # type: ignore[arg-type]
+)
 
 
 def raise_alert(sessions: sessionmaker[Session], receiver: Receiver, seq: int = 1) -> str:
@@ -29,18 +33,20 @@ def raise_alert(sessions: sessionmaker[Session], receiver: Receiver, seq: int = 
             select(WebhookEndpointRow).where(WebhookEndpointRow.url == receiver.url)
         )
         if endpoint is None:
-            endpoint = create_endpoint(session, receiver.url, None, ["alert.created"], utcnow())
+            endpoint = create_endpoint(
+                session, receiver.url, None, ["alert.created"], utcnow(), BOX
+            )
         change = risk_change("green", "red", account=f"acct-{seq}", seq=1)
         record_change(session, change, utcnow())
-        return endpoint.secret
+        return BOX.open(endpoint.secret)
 
 
 async def drain(
     sessions: sessionmaker[Session], settings: Settings = FAST, timeout_s: float = 10
 ) -> None:
     """Run delivery rounds until nothing is pending or the time is up."""
-    async with httpx.AsyncClient() as client:
-        worker = DeliveryWorker(sessions, settings, client)
+    worker = DeliveryWorker(sessions, settings, BOX)
+    try:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             await worker.run_once()
@@ -51,6 +57,8 @@ async def drain(
                 ):
                     return
             await asyncio.sleep(0.02)
+    finally:
+        await worker.aclose()
 
 
 def deliveries(sessions: sessionmaker[Session]) -> list[DeliveryRow]:

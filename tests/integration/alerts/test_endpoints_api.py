@@ -18,6 +18,7 @@ from services.settings import Settings
 from tests.integration.alerts.test_delivery import drain
 from tests.support.changes import risk_change
 from tests.support.receiver import http_receiver
+from tests.support.secrets import LOOPBACK, TEST_SECRET_KEY
 
 KEY = {"Authorization": "Bearer key-1"}
 ROUTES_FILE = """
@@ -37,6 +38,8 @@ def client(engine: Engine, tmp_path: Path) -> Iterator[TestClient]:
         database_url=engine.url.render_as_string(hide_password=False),
         data_dir=tmp_path,
         routes_file=routes,
+        secret_keys=TEST_SECRET_KEY,  # type: ignore[arg-type]
+        webhook_allow_networks=LOOPBACK,  # type: ignore[arg-type]
     )
     with TestClient(create_app(settings, background=False)) as test_client:
         yield test_client

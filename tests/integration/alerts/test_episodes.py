@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.alerts.store import (
+    EVENT_TYPES,
     acknowledge,
     create_endpoint,
     record_change,
@@ -19,6 +20,7 @@ from services.alerts.store import (
 from services.alerts.tables import AlertEventRow, AlertRow, DeliveryRow, SnoozeRow
 from tests.support.changes import risk_change
 from tests.support.events import T0
+from tests.support.secrets import BOX
 
 
 def changes(sessions: sessionmaker[Session], *bands: tuple[str, str], start: int = 1) -> None:
@@ -44,8 +46,7 @@ def the_alert(session: Session) -> AlertRow:
 
 def setup_endpoint(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
-        create_endpoint(session, "http://127.0.0.1:9/hook", None, [
-            "alert.created", "alert.worsened", "alert.reopened", "alert.resolved"], T0)  # fmt: skip
+        create_endpoint(session, "http://127.0.0.1:9/hook", None, list(EVENT_TYPES), T0, BOX)
 
 
 def test_an_episode_is_one_alert_notified_when_raised_worse_and_over(

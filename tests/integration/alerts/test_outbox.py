@@ -12,16 +12,16 @@ import sys
 import time
 from collections import Counter
 
-import httpx
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.alerts.delivery import DeliveryWorker
 from services.alerts.store import create_endpoint, record_change, utcnow
 from services.settings import Settings
-from tests.integration.alerts.test_delivery import deliveries, drain
+from tests.integration.alerts.test_delivery import FAST, deliveries, drain
 from tests.support.changes import risk_change
 from tests.support.receiver import Receiver, http_receiver
+from tests.support.secrets import BOX, LOOPBACK
 from tests.support.waiting import eventually
 
 ALERTS = 30
@@ -29,7 +29,7 @@ ALERTS = 30
 
 def raise_alerts(sessions: sessionmaker[Session], receiver: Receiver, count: int = ALERTS) -> None:
     with sessions.begin() as session:
-        create_endpoint(session, receiver.url, None, ["alert.created"], utcnow())
+        create_endpoint(session, receiver.url, None, ["alert.created"], utcnow(), BOX)
     for n in range(count):
         with sessions.begin() as session:
             record_change(session, risk_change("green", "red", account=f"acct-{n}"), utcnow())
@@ -40,14 +40,14 @@ async def test_several_workers_at_once_send_each_message_once(
 ) -> None:
     with http_receiver(delay_s=0.01) as receiver:
         raise_alerts(sessions, receiver)
-        async with httpx.AsyncClient() as client:
-            # small claims, so that the three share the work
-            workers = [DeliveryWorker(sessions, Settings(), client, 4) for _ in range(3)]
-            rounds = []
-            for _ in range(30):
-                rounds.append(await asyncio.gather(*(w.run_once() for w in workers)))
-                if not sum(rounds[-1]):
-                    break
+        # small claims, so that the three share the work
+        workers = [DeliveryWorker(sessions, FAST, BOX, 4) for _ in range(3)]
+        rounds = []
+        for _ in range(30):
+            rounds.append(await asyncio.gather(*(w.run_once() for w in workers)))
+            if not sum(rounds[-1]):
+                break
+        await asyncio.gather(*(w.aclose() for w in workers))
     if sessions.kw["bind"].dialect.name == "postgresql":  # SKIP LOCKED spreads the claims
         assert sum(1 for r in rounds if sum(1 for n in r if n) > 1) >= 2
     ids = receiver.delivered_ids()
@@ -58,7 +58,10 @@ async def test_several_workers_at_once_send_each_message_once(
 async def test_a_receiver_failing_half_the_time_still_gets_every_alert_once(
     sessions: sessionmaker[Session],
 ) -> None:
-    settings = Settings(webhook_retry_schedule=",".join(["0"] + ["0.02"] * 15))  # type: ignore[arg-type]
+    settings = Settings(
+        webhook_retry_schedule=",".join(["0"] + ["0.02"] * 15),  # type: ignore[arg-type]
+        webhook_allow_networks=LOOPBACK,  # type: ignore[arg-type]
+    )
     with http_receiver(flaky=0.5) as receiver:
         raise_alerts(sessions, receiver)
         await drain(sessions, settings, timeout_s=30)
@@ -75,16 +78,16 @@ async def test_a_receiver_failing_half_the_time_still_gets_every_alert_once(
 
 
 WORKER = """
-import asyncio, httpx
+import asyncio
 from services.alerts.delivery import DeliveryWorker
 from services.settings import Settings
 from services.sql import make_engine, session_factory
+from tests.support.secrets import BOX, LOOPBACK
 
 async def main():
     settings = Settings()
     sessions = session_factory(make_engine(settings.sqlalchemy_url))
-    async with httpx.AsyncClient() as client:
-        await DeliveryWorker(sessions, settings, client).run()
+    await DeliveryWorker(sessions, settings, BOX).run()
 
 asyncio.run(main())
 """
@@ -96,7 +99,8 @@ async def test_a_worker_killed_mid_delivery_leaves_it_to_be_retried(
     url = engine.url.render_as_string(hide_password=False)
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEALTHMON_")}
     env |= {"HEALTHMON_DATABASE_URL": url, "HEALTHMON_WEBHOOK_TIMEOUT_S": "0.5",
-            "HEALTHMON_DELIVERY_POLL_S": "0.05"}  # fmt: skip
+            "HEALTHMON_DELIVERY_POLL_S": "0.05",
+            "HEALTHMON_WEBHOOK_ALLOW_NETWORKS": LOOPBACK}  # fmt: skip
     with http_receiver(delay_s=5) as receiver:  # answers long after the worker is gone
         raise_alerts(sessions, receiver, count=1)
         worker = subprocess.Popen([sys.executable, "-c", WORKER], env=env)
@@ -111,7 +115,8 @@ async def test_a_worker_killed_mid_delivery_leaves_it_to_be_retried(
         assert row.status == "pending" and row.attempts == 0  # nothing recorded: it died
         receiver.delay_s = 0
         time.sleep(1.6)  # the dead worker's lease (3 x the 0.5 s timeout) runs out
-        await drain(sessions, Settings(webhook_timeout_s=0.5), timeout_s=10)
+        settings = Settings(webhook_timeout_s=0.5, webhook_allow_networks=LOOPBACK)  # type: ignore[arg-type]
+        await drain(sessions, settings, timeout_s=10)
     [row] = deliveries(sessions)
     assert row.status == "delivered"
     ids = [r.headers["webhook-id"] for r in receiver.requests]

@@ -19,6 +19,7 @@ from services.alerts.store import (
 from services.alerts.tables import AccountHealthRow, AlertRow, DeliveryRow, HealthChangeRow
 from tests.support.changes import risk_change
 from tests.support.events import T0
+from tests.support.secrets import BOX
 
 
 def count(session: Session, table: type) -> int:
@@ -27,7 +28,7 @@ def count(session: Session, table: type) -> int:
 
 def test_a_change_is_stored_once_however_often_it_arrives(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
-        create_endpoint(session, "http://127.0.0.1:9/hook", None, ["alert.created"], T0)
+        create_endpoint(session, "http://127.0.0.1:9/hook", None, ["alert.created"], T0, BOX)
     for _ in range(3):
         with sessions.begin() as session:
             record_change(session, risk_change("green", "red"), T0)
@@ -43,9 +44,9 @@ def test_only_changes_for_the_worse_raise_alerts_and_deliveries(
     sessions: sessionmaker[Session],
 ) -> None:
     with sessions.begin() as session:
-        create_endpoint(session, "http://127.0.0.1:9/a", None, ["alert.created"], T0)
+        create_endpoint(session, "http://127.0.0.1:9/a", None, ["alert.created"], T0, BOX)
         create_endpoint(
-            session, "http://127.0.0.1:9/b", None, ["alert.created"], T0
+            session, "http://127.0.0.1:9/b", None, ["alert.created"], T0, BOX
         ).enabled = False
     with sessions.begin() as session:
         assert record_change(session, risk_change("unknown", "green", seq=1), T0) is None
@@ -84,7 +85,7 @@ def test_only_the_newest_snapshot_is_kept(sessions: sessionmaker[Session]) -> No
 
 def test_a_leased_delivery_is_not_claimed_twice(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
-        create_endpoint(session, "http://127.0.0.1:9/hook", None, ["alert.created"], T0)
+        create_endpoint(session, "http://127.0.0.1:9/hook", None, ["alert.created"], T0, BOX)
         for n in range(1, 4):
             record_change(session, risk_change("green", "red", account=f"acct-{n}"), T0)
     lease = timedelta(seconds=30)
