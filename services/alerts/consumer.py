@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from schemas import DeadLetter, HealthSnapshot, RiskChange
 from schemas.errors import describe, field_errors
+from services import patient_fetch
 from services.alerts import metrics
 from services.alerts.lifecycle import Policy
 from services.alerts.store import (
@@ -25,7 +26,7 @@ from services.alerts.store import (
     utcnow,
 )
 from services.codec import encode, loads
-from services import patient_fetch
+from services.consumer_lag import ConsumerLag
 from services.messages import RawMessage, dead_letter
 from services.reconnect import keep_running
 from services.settings import Settings
@@ -63,6 +64,9 @@ def store_records(
                 if recorded is not None:
                     alert, decision = recorded
                     notified += decision.notify
+                    if decision.notify:
+                        waited = (now - change.emitted_at).total_seconds()
+                        metrics.CHANGE_TO_ALERT.observe(waited)
                     if decision.action == "open":
                         metrics.ALERTS.labels(alert.severity).inc()
             else:
@@ -111,6 +115,7 @@ class ChangeConsumer:
     ) -> None:
         self.settings, self.sessions, self.on_alerts = settings, sessions, on_alerts
         patient_fetch.install()
+        self.lag = ConsumerLag(settings.topic_prefix + GROUP)
         self.topics = topic_names(settings)
         self.connected = False
 
@@ -143,6 +148,7 @@ class ChangeConsumer:
             while True:
                 batches = await consumer.getmany(timeout_ms=500, max_records=500)
                 records = [RawMessage.of(r) for part in batches.values() for r in part]
+                await self.lag.update(consumer)
                 if not records:
                     continue
                 notified, dead = await asyncio.to_thread(self._store, records)

@@ -1,11 +1,17 @@
 """Prometheus metrics of the alerts service (no per-account labels)."""
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 
 CHANGES = Counter("healthmon_alerts_changes_total", "Risk changes stored", ["outcome"])
 POISON = Counter(
     "healthmon_alerts_poison_records_total",
     "Consumed records the database refused on their own; each became a dead letter",
+)
+CHANGE_TO_ALERT = Histogram(
+    "healthmon_change_to_alert_seconds",
+    "From the scorer publishing a risk change to the alert (and its notifications) it opened or "
+    "worsened being stored",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
 )
 ALERTS = Counter("healthmon_alerts_raised_total", "Alerts raised by severity", ["severity"])
 DELIVERIES = Counter(

@@ -48,6 +48,10 @@ class BatchResult:
     partitions: dict[str, int] = field(default_factory=dict)
     """The input partition of each account touched (where its state belongs)."""
     dead_letters: list[DeadLetter] = field(default_factory=list)
+    received_at: list[float] = field(default_factory=list)
+    """When ingest received the event behind each change of `changes` (POSIX seconds)."""
+    newest: dict[str, float] = field(default_factory=dict)
+    """The newest event time scored, per kind of event (POSIX seconds)."""
     outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
     """Messages per (topic, outcome): scored, duplicate, traits, late, future, poison or
     dead_letter."""
@@ -133,9 +137,9 @@ def _score_one(
         result.dead_letters.append(dead_letter(msg, item.error, item.stage, SERVICE, now))
         result.outcomes[msg.topic, "dead_letter"] += 1
         return
-    if latest is not None and not isinstance(item, AccountUpdate):
+    if not isinstance(item, AccountUpdate):
         t = item.occurred_at.timestamp()
-        if t > latest:
+        if latest is not None and t > latest:
             error = (
                 f"occurred_at: {item.occurred_at.isoformat()} is "
                 f"{t - now.timestamp():.0f} s ahead of the scorer's clock; events may be at "
@@ -144,6 +148,8 @@ def _score_one(
             result.dead_letters.append(dead_letter(msg, error, "future", SERVICE, now))
             result.outcomes[msg.topic, "future"] += 1
             return
+        if t > result.newest.get(kind, 0.0):
+            result.newest[kind] = t
     account_id = item.account_id
     state = result.states.get(account_id) or load(account_id) or AccountState(account_id)
     result.states[account_id] = state
@@ -162,6 +168,7 @@ def _score_one(
     result.outcomes[msg.topic, "scored" if state.events_seen > seen else "duplicate"] += 1
     if change is not None:
         result.changes.append(change)
+        result.received_at.append(item.received_at.timestamp())
 
 
 def snapshot(

@@ -15,3 +15,14 @@ BATCH_FAILURES = Counter(
     "Batches abandoned because scoring one record failed (the worker restores its state and "
     "tries again; a record failing repeatedly becomes a dead letter with outcome poison)",
 )
+EVENT_TO_CHANGE = Histogram(
+    "healthmon_event_to_change_seconds",
+    "From ingest receiving an event to the risk change it caused being published",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600),
+)
+NEWEST_EVENT = Gauge(
+    "healthmon_scorer_newest_event_timestamp_seconds",
+    "Event time of the newest event scored, per source (usage, ticket, payment); "
+    "time() minus it is the event-time freshness of that source",
+    ["source"],
+)

@@ -23,9 +23,10 @@ from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import CommitFailedError
 
 from schemas import RiskChange
+from services import patient_fetch
 from services.batched_sends import BatchedSends
 from services.codec import encode
-from services import patient_fetch
+from services.consumer_lag import ConsumerLag
 from services.messages import Message
 from services.reconnect import keep_running
 from services.scorer import metrics
@@ -77,6 +78,9 @@ class ScorerWorker:
         self.producer: AIOKafkaProducer | None = None
         self.takeover_failure: Exception | None = None
         self.poison = PoisonRecords()
+        self.lag = ConsumerLag(settings.topic_prefix + GROUP)
+        self.newest: dict[str, float] = {}
+        """The newest event time scored per kind of event (POSIX seconds)."""
         """Outlives the consumer: a record that fails is read again by the next one."""
 
     async def run(self) -> None:
@@ -129,6 +133,7 @@ class ScorerWorker:
             if records:
                 async with self.lock:
                     await self._score(consumer, producer, records)
+            await self.lag.update(consumer)
             if time.monotonic() >= self.next_evaluation and self.ready:
                 self.next_evaluation = time.monotonic() + self.settings.scorer_evaluate_interval_s
                 async with self.lock:
@@ -187,6 +192,13 @@ class ScorerWorker:
             # stored states hold the offsets they applied: whoever reads these records again
             # (this worker or another) skips them. The consumer rejoins at the next fetch.
             log.warning("the group rebalanced during a batch; its offsets were not committed")
+        published = time.time()
+        for received in result.received_at:
+            metrics.EVENT_TO_CHANGE.observe(published - received)
+        for kind, newest in result.newest.items():
+            if newest > self.newest.get(kind, 0.0):
+                self.newest[kind] = newest
+                metrics.NEWEST_EVENT.labels(kind).set(newest)
         for (topic, outcome), count in result.outcomes.items():
             metrics.EVENTS.labels(topic, outcome).inc(count)
         metrics.ACCOUNTS.set(len(self.states))

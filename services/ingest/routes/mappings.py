@@ -19,7 +19,7 @@ from fastapi import (
 )
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
-from schemas.values import Id, no_control
+from schemas.values import NO_CONTROL_PATTERN, Id, no_control
 from services.account_mappings import (
     AccountMappingRow,
     MappingSource,
@@ -43,6 +43,7 @@ ExternalId = Annotated[
         max_length=200,
         description="The source's id: a Stripe customer (cus_...), charge or payment intent, a "
         "Zendesk organization id, a Segment userId.",
+        json_schema_extra={"pattern": NO_CONTROL_PATTERN},
     ),
     AfterValidator(no_control),
 ]

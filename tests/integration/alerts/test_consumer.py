@@ -4,13 +4,14 @@ around it are stored."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -127,3 +128,21 @@ async def test_the_consumer_dead_letters_every_kind_of_poison_and_stores_the_res
     assert letters[2]["truncated"] and letters[2]["value_bytes"] > 900_000
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(HealthChangeRow)) == 1
+
+
+def test_an_alert_opened_by_a_change_records_how_long_the_change_took_to_become_one(
+    sessions: sessionmaker[Session],
+) -> None:
+    def observed() -> tuple[float, float]:
+        count = REGISTRY.get_sample_value("healthmon_change_to_alert_seconds_count") or 0.0
+        total = REGISTRY.get_sample_value("healthmon_change_to_alert_seconds_sum") or 0.0
+        return count, total
+
+    before = observed()
+    change = risk_change("green", "red", account="acct-slow")  # emitted at T0
+    with sessions.begin() as session:
+        store_records(
+            session, [record(0, encode(change))], TOPIC, change.emitted_at + timedelta(seconds=2)
+        )
+    after = observed()
+    assert (after[0] - before[0], after[1] - before[1]) == (1, 2.0)

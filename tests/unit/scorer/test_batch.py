@@ -220,3 +220,18 @@ def test_records_given_up_become_dead_letters_and_the_rest_is_scored() -> None:
     assert (letter.stage, letter.offset, letter.error) == ("process", 1, "it failed")
     assert result.outcomes[("usage-events", "poison")] == 1
     assert result.outcomes[("usage-events", "scored")] == 1
+
+
+def test_each_change_carries_when_its_event_was_received_and_the_newest_times_are_kept() -> None:
+    received = T0 + days(0.5)
+    late_usage = event_dict("usage", "active", user_id="u1", at=T0 - days(1))
+    failed = event_dict("payment", "payment_failed", at=T0) | {"received_at": received.isoformat()}
+    batch = [
+        msg(orjson.dumps(event_dict("usage", "active", user_id="u1")), offset=0),
+        msg(orjson.dumps(late_usage), offset=1),
+        msg(orjson.dumps(failed), "payment-events", 2),
+    ]
+    result = run(batch)
+    assert len(result.received_at) == len(result.changes)
+    assert result.received_at[-1] == received.timestamp()
+    assert result.newest == {"usage": T0.timestamp(), "payment": T0.timestamp()}
