@@ -1,4 +1,5 @@
-"""The shipped Prometheus rules load, and their unit tests (rules.test.yml) pass, in promtool."""
+"""The shipped Prometheus config and rules load in promtool, and every alert has a unit test
+(rules.test.yml) in which it fires."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 RULES = Path(__file__).parent.parent / "deploy" / "prometheus"
 
@@ -26,9 +28,22 @@ def run(promtool: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([promtool, *args], cwd=RULES, capture_output=True, text=True, timeout=60)
 
 
-def test_the_rules_load(promtool: str) -> None:
-    checked = run(promtool, "check", "rules", "rules.yml")
+def test_the_config_and_its_rules_load(promtool: str) -> None:
+    checked = run(promtool, "check", "config", "prometheus.yml")
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_every_alert_has_a_unit_test_in_which_it_fires() -> None:
+    rules = yaml.safe_load((RULES / "rules.yml").read_text())
+    alerts = {rule["alert"] for group in rules["groups"] for rule in group["rules"]}
+    tests = yaml.safe_load((RULES / "rules.test.yml").read_text())["tests"]
+    firing = {
+        check["alertname"]
+        for test in tests
+        for check in test["alert_rule_test"]
+        if check["exp_alerts"]
+    }
+    assert alerts - firing == set()
 
 
 def test_the_rules_fire_as_their_unit_tests_expect(promtool: str) -> None:
