@@ -185,10 +185,13 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such endp
 
 
 def _reachable(request: Request, url: str) -> str:
-    """`url` if the outbound policy lets us post to it, else a 422 naming `url` and why."""
+    """`url` unless the outbound policy refuses it (a 422 naming `url` and why); a name that
+    does not resolve yet is accepted, since every send checks it again."""
     try:
         request.app.state.outbound.addresses(url)
     except Refused as exc:
+        if not exc.permanent:
+            return url
         error = {"type": "url_refused", "loc": ("body", "url"), "msg": exc.reason, "input": url}
         raise RequestValidationError([error]) from exc
     return url

@@ -68,6 +68,18 @@ def test_registering_a_non_public_url_is_refused_naming_url_and_why(
     assert client.get("/v1/webhook-endpoints", headers=KEY).json() == []
 
 
+def test_a_name_that_does_not_resolve_yet_is_registered_and_checked_when_sent(
+    client: TestClient,
+) -> None:
+    def offline(host: str, port: int) -> list[str]:
+        raise OSError("Temporary failure in name resolution")
+
+    client.app.state.outbound = OutboundPolicy(resolve=offline)  # type: ignore[attr-defined]
+    url = "https://hooks.example.com/healthmon"
+    response = client.post("/v1/webhook-endpoints", json={"url": url}, headers=KEY)
+    assert response.status_code == 201, response.text
+
+
 def test_changing_an_endpoint_to_a_non_public_url_is_refused(client: TestClient) -> None:
     client.app.state.outbound = OutboundPolicy(resolve=lambda host, port: ["93.184.216.34"])  # type: ignore[attr-defined]
     created = client.post("/v1/webhook-endpoints", json={"url": "https://hooks.example.com/"},
