@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.support.metrics import exported, queried
+
 RULES = Path(__file__).parent.parent / "deploy" / "prometheus"
 
 
@@ -49,3 +51,12 @@ def test_every_alert_has_a_unit_test_in_which_it_fires() -> None:
 def test_the_rules_fire_as_their_unit_tests_expect(promtool: str) -> None:
     tested = run(promtool, "test", "rules", "rules.test.yml")
     assert tested.returncode == 0, tested.stdout + tested.stderr
+
+
+def test_every_metric_a_rule_reads_is_exported() -> None:
+    rules = yaml.safe_load((RULES / "rules.yml").read_text())
+    names = {
+        n for group in rules["groups"] for rule in group["rules"] for n in queried(rule["expr"])
+    }
+    assert names
+    assert names - exported() == set()
