@@ -105,8 +105,9 @@ class Settings(BaseSettings):
     )
     scorer_instance_id: str | None = Field(
         None,
-        description="Static group membership id of this scorer worker: a restarted worker with "
-        "the same id takes its partitions back at once.",
+        description="Static group membership id of this scorer worker (default: "
+        "scorer-<host name>-<scorer port>): a restarted worker with the same id takes its "
+        "partitions back at once.",
     )
     alerts_instance_id: str | None = Field(
         None,
@@ -136,16 +137,13 @@ class Settings(BaseSettings):
         "message size, 1 MB by default).",
     )
     event_max_future_s: float = Field(
-        300.0, ge=0, description="How far past its arrival an event time may lie (clock skew)."
-    )
-    event_earliest: AwareDatetime = Field(
-        datetime(2000, 1, 1, tzinfo=UTC), description="Earliest event time ingest accepts."
-    )
-    event_max_future_s: float = Field(
         300.0,
         ge=0,
         description="How far past its arrival an event time may lie (clock skew): ingest refuses "
         "later ones, the scorer dead-letters them (stage future).",
+    )
+    event_earliest: AwareDatetime = Field(
+        datetime(2000, 1, 1, tzinfo=UTC), description="Earliest event time ingest accepts."
     )
     webhook_retry_schedule: Annotated[list[float], NoDecode] = Field(
         default_factory=lambda: list(DEFAULT_RETRY_SCHEDULE),
@@ -241,6 +239,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'healthmon.db').resolve()}"
+
+    @property
+    def scorer_group_instance_id(self) -> str:
+        """The scorer worker's static membership id: set, or this host's and port's."""
+        return self.scorer_instance_id or f"scorer-{socket.gethostname()}-{self.scorer_port}"
 
     @property
     def alerts_group_instance_id(self) -> str:
