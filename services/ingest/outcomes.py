@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from schemas import AccountUpdate, DeadLetter, Event
+from schemas.dead_letters import Stage
 from schemas.errors import FieldError, describe
 from services.codec import encode
 from services.ingest.producer import Record
@@ -72,6 +73,6 @@ def rejected_record(
     now: datetime,
 ) -> Record:
     """A dead-letter record of `value`, received on `endpoint`, with the fields at fault."""
-    stage = "attribute" if any(e.type == "no_account" for e in errors) else "validate"
+    stage: Stage = "attribute" if any(e.type == "no_account" for e in errors) else "validate"
     letter = DeadLetter.of(value, key, describe(errors), stage, "ingest", now, endpoint)
     return Record(topics.dead_letters, (key or "").encode(), encode(letter))
