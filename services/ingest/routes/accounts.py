@@ -13,10 +13,11 @@ from services.api_keys import Caller
 from services.auth import scoped
 from services.codec import encode
 from services.http import require_json
-from services.ingest.deps import Sink, Topics
+from services.ingest.deps import EventLimits, Sink, Topics
+from services.ingest.limits import TOO_LARGE
 from services.ingest.metrics import count_event
 from services.ingest.producer import Record
-from services.ingest.routes.events import SOURCE, produce
+from services.ingest.routes.events import SOURCE, produce, refused
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"], dependencies=[Depends(require_json)])
 
@@ -47,11 +48,14 @@ async def upsert_account(
     traits: Annotated[AccountTraits, Body(openapi_examples=TRAITS_EXAMPLES)],
     sink: Sink,
     topics: Topics,
+    limits: EventLimits,
     _key: AccountsWriter,
 ) -> AccountAccepted:
     update = AccountUpdate(**traits.model_dump(), updated_at=datetime.now(UTC), source="api")
-    await produce(
-        sink, [Record(topics.account_updates, update.account_id.encode(), encode(update))]
-    )
+    record = Record(topics.account_updates, update.account_id.encode(), encode(update))
+    if error := limits.size_error(record):
+        count_event(SOURCE, "account", TOO_LARGE)
+        raise refused(error)
+    await produce(sink, [record])
     count_event(SOURCE, "account")
     return AccountAccepted(account_id=update.account_id)

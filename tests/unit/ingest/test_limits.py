@@ -201,3 +201,12 @@ def test_numbers_json_cannot_carry_are_refused_by_every_json_endpoint(
     assert segment.status_code == 400  # orjson, which Segment bodies are read with, refuses it
     assert "not valid JSON" in segment.json()["detail"]
     assert sink.records == []
+
+
+def test_an_account_update_over_the_event_limit_gets_413(sink: MemorySink, tmp_path: Path) -> None:
+    settings = Settings(api_keys="key-1", data_dir=tmp_path, max_event_bytes=1024)  # type: ignore[arg-type]
+    with TestClient(create_app(settings, sink=sink)) as tight:
+        traits = {"account_id": "acme", "name": "🚀" * 200, "segment": "🚀" * 100}
+        response = tight.post("/v1/accounts", json=traits, headers=KEY)
+    assert response.status_code == 413 and "1024 bytes" in response.json()["detail"]
+    assert sink.records == []
