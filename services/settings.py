@@ -105,9 +105,8 @@ class Settings(BaseSettings):
     )
     scorer_instance_id: str | None = Field(
         None,
-        description="Static group membership id of this scorer worker (default: "
-        "scorer-<host name>-<scorer port>): a restarted worker with the same id takes its "
-        "partitions back at once.",
+        description="Static group membership id of this scorer worker: a restarted worker with "
+        "the same id takes its partitions back at once.",
     )
     alerts_instance_id: str | None = Field(
         None,
@@ -239,11 +238,6 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'healthmon.db').resolve()}"
-
-    @property
-    def scorer_group_instance_id(self) -> str:
-        """The scorer worker's static membership id: set, or this host's and port's."""
-        return self.scorer_instance_id or f"scorer-{socket.gethostname()}-{self.scorer_port}"
 
     @property
     def alerts_group_instance_id(self) -> str:

@@ -99,7 +99,7 @@ class ScorerWorker:
         consumer = AIOKafkaConsumer(
             bootstrap_servers=s.bootstrap_list,
             group_id=s.topic_prefix + GROUP,
-            group_instance_id=s.scorer_group_instance_id,
+            group_instance_id=s.scorer_instance_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             rebalance_timeout_ms=int(s.kafka_rebalance_timeout_s * 1000),
