@@ -39,6 +39,13 @@ async def require_api_key(
 
 
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
+RATE_LIMITED: dict[int | str, dict[str, Any]] = {
+    429: {
+        "description": "Too many requests with this API key, or too many failed "
+        "authentications from this client address: retry after the seconds in Retry-After."
+    }
+}
+"""The answer every route behind an API key may give, for its OpenAPI document."""
 
 
 async def authenticate(request: Request, secret: str) -> Caller:
@@ -49,14 +56,6 @@ async def authenticate(request: Request, secret: str) -> Caller:
         found = await asyncio.to_thread(keys.find, secret)
     return _admit(request, found)
 
-
-def caller_for(request: Request, secret: str) -> Caller:
-    """The caller holding `secret`, like `authenticate` but asking the database in this thread."""
-    found = _known(request, secret)
-    if found is None:
-        keys: KeyStore = request.app.state.keys
-        found = keys.find(secret)
-    return _admit(request, found)
 
 
 def _known(request: Request, secret: str) -> Caller | str | None:

@@ -20,6 +20,7 @@ from services.alerts.routing import EMAIL_CHANNELS, read_routes_file
 from services.alerts.secret_box import seal_plain, secret_box_of
 from services.alerts.store import routes_of, sync_file_routes, utcnow
 from services.api_keys import KeyStore
+from services.auth import RATE_LIMITED
 from services.http import install_common, ops_router
 from services.rate_limit import RateLimiter
 from services.settings import Settings
@@ -84,10 +85,8 @@ def create_app(settings: Settings, background: bool = True) -> FastAPI:
         return None
 
     app.include_router(ops_router(ready))
-    app.include_router(alerts.router)
-    app.include_router(endpoints.router)
-    app.include_router(rules.router)
-    app.include_router(accounts.router)
+    for keyed in (alerts.router, endpoints.router, rules.router, accounts.router):
+        app.include_router(keyed, responses=RATE_LIMITED)
     return app
 
 

@@ -10,6 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.account_mappings import MappingStore
 from services.api_keys import KeyStore
+from services.auth import RATE_LIMITED
 from services.http import add_component_schemas, install_common, ops_router
 from services.ingest.limits import Limits
 from services.ingest.metrics import IN_FLIGHT, REASONS, REJECTED_REQUESTS
@@ -82,9 +83,8 @@ def create_app(settings: Settings, sink: RecordSink | None = None) -> FastAPI:
         return await sink_.problem()
 
     app.include_router(ops_router(ready))
-    app.include_router(events.router)
-    app.include_router(accounts.router)
-    app.include_router(mappings.router)
+    for keyed in (events.router, accounts.router, mappings.router):
+        app.include_router(keyed, responses=RATE_LIMITED)
     app.include_router(segment.router)
     app.include_router(webhooks.router)
     add_component_schemas(app, OPENAPI_DEFS)

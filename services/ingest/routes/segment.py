@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from schemas.errors import FieldError, field_errors
 from services.account_mappings import MappingStore
 from services.api_keys import Caller
-from services.auth import CHALLENGE, caller_for, settings_of
+from services.auth import CHALLENGE, authenticate, settings_of
 from services.http import read_body, require_json
 from services.ingest.deps import Sink, Topics
 from services.ingest.limits import TOO_LARGE, Limits
@@ -196,7 +196,7 @@ async def post_batch(request: Request, sink: Sink, topics: Topics) -> SegmentRes
     """Each message is handled on its own: the valid ones are accepted even when others are not,
     and every refused one is also written to dead-letters (Segment's libraries ignore answers)."""
     body = await json_body(request)
-    caller = caller_for(request, write_key(request, body))
+    caller = await authenticate(request, write_key(request, body))
     try:
         batch = SegmentBatch.model_validate(body)
     except ValidationError as exc:
@@ -243,7 +243,7 @@ async def post_batch(request: Request, sink: Sink, topics: Topics) -> SegmentRes
 def _single(type_: SegmentType) -> Any:
     async def post_one(request: Request, sink: Sink, topics: Topics) -> SegmentResult:
         body = await json_body(request)
-        caller = caller_for(request, write_key(request, body))
+        caller = await authenticate(request, write_key(request, body))
         translator = Translator(request, topics, caller)
         try:
             translated, records = translator.records(body, type_)
