@@ -23,6 +23,9 @@ from services.sql import make_engine, upgrade_db
 from services.topics import ensure_topics
 
 LOCAL_REBALANCE_TIMEOUT_S = 3.0
+LOCAL_NETWORKS = "127.0.0.0/8,::1/128"
+"""Where webhooks of a system run on one machine may go unless told otherwise: its own
+receivers (a production deployment allows no internal address by default)."""
 READY_TIMEOUT_S = 90.0
 STOP_ORDER = ("ingest", "scorer", "alerts")
 """Ingest first, so nothing new is acknowledged, then the consumers; the broker last."""
@@ -81,6 +84,8 @@ def local_environment(settings: Settings, broker: Broker | None) -> dict[str, st
         env["HEALTHMON_KAFKA_REBALANCE_TIMEOUT_S"] = str(LOCAL_REBALANCE_TIMEOUT_S)
     if not settings.api_keys:
         env["HEALTHMON_API_KEYS"] = api_key(data_dir)
+    if not settings.webhook_allow_networks:
+        env["HEALTHMON_WEBHOOK_ALLOW_NETWORKS"] = LOCAL_NETWORKS
     return env
 
 

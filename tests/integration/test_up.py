@@ -10,7 +10,8 @@ import time
 from pathlib import Path
 
 from services.broker import Broker
-from services.up import Child, api_key, stop_all
+from services.settings import Settings
+from services.up import Child, api_key, local_environment, stop_all
 
 RECORD_SIGTERM = """
 import signal, sys, time
@@ -59,3 +60,13 @@ def test_ingest_stops_first_and_the_broker_last_after_a_pause(tmp_path: Path) ->
     assert record.read_text().split() == ["ingest", "scorer", "alerts", "broker"]
     assert time.monotonic() - began >= 0.5
     assert all(c.process.returncode == 0 for c in children) and broker_process.returncode == 0
+
+
+def test_a_local_system_may_send_webhooks_to_receivers_on_this_machine(tmp_path: Path) -> None:
+    env = local_environment(Settings(data_dir=tmp_path), None)
+    assert env["HEALTHMON_WEBHOOK_ALLOW_NETWORKS"] == "127.0.0.0/8,::1/128"
+
+
+def test_networks_the_operator_allowed_are_left_as_they_are(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, webhook_allow_networks=["10.1.0.0/16"])
+    assert "HEALTHMON_WEBHOOK_ALLOW_NETWORKS" not in local_environment(settings, None)
