@@ -280,6 +280,10 @@ class DeliveryWorker:
                 result = {"delivered": "delivered", "gave_up": "gave_up"}.get(row.status, "failed")
                 metrics.DELIVERIES.labels(row.channel, result).inc()
                 metrics.ATTEMPTS.labels(row.channel).inc()
+                metrics.ATTEMPT_SECONDS.labels(row.channel).observe(attempt.duration_ms / 1000)
+                if row.status == "delivered":
+                    waited = (now - row.created_at).total_seconds()
+                    metrics.ALERT_TO_DELIVERY.labels(row.channel).observe(waited)
 
     def _watch_endpoint(
         self, endpoint: WebhookEndpointRow, outcome: SendOutcome, now: datetime

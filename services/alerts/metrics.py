@@ -20,6 +20,19 @@ DELIVERIES = Counter(
     ["channel", "outcome"],
 )
 ATTEMPTS = Counter("healthmon_delivery_attempts_total", "Delivery attempts", ["channel"])
+ATTEMPT_SECONDS = Histogram(
+    "healthmon_delivery_attempt_seconds",
+    "Duration of one delivery attempt (connect, send, answer) by channel",
+    ["channel"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+ALERT_TO_DELIVERY = Histogram(
+    "healthmon_alert_to_delivery_seconds",
+    "From a notification being written with its alert to its delivery, retries included, by "
+    "channel",
+    ["channel"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 7200, 36000),
+)
 DISABLED_ENDPOINTS = Gauge(
     "healthmon_webhook_endpoints_disabled",
     "Webhook endpoints disabled (410 Gone, failing past HEALTHMON_WEBHOOK_DISABLE_AFTER_S, or "

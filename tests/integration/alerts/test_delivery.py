@@ -6,6 +6,7 @@ import asyncio
 import time
 from datetime import timedelta
 
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from standardwebhooks.webhooks import Webhook
@@ -136,3 +137,18 @@ async def test_an_unreachable_receiver_is_retried(sessions: sessionmaker[Session
     [row] = deliveries(sessions)
     assert row.status == "gave_up" and row.attempts == 3 and row.last_status_code is None
     assert row.last_error and "Connect" in row.last_error
+
+
+async def test_each_attempt_and_the_wait_until_delivery_are_measured_per_channel(
+    sessions: sessionmaker[Session],
+) -> None:
+    def count(name: str) -> float:
+        return REGISTRY.get_sample_value(f"{name}_count", {"channel": "webhook"}) or 0.0
+
+    attempts, delivered = (count("healthmon_delivery_attempt_seconds"),
+                           count("healthmon_alert_to_delivery_seconds"))  # fmt: skip
+    with http_receiver([(500, {})]) as receiver:
+        raise_alert(sessions, receiver)
+        await drain(sessions)
+    assert count("healthmon_delivery_attempt_seconds") - attempts == 2
+    assert count("healthmon_alert_to_delivery_seconds") - delivered == 1
