@@ -14,6 +14,18 @@ from services.ports import free_port
 
 DATABASE_URL_ENV = "HEALTHMON_TEST_DATABASE_URL"
 
+TESTS = Path(__file__).resolve().parent
+# Every test under these directories carries the marker of the same name, so that
+# `pytest -m "not e2e and not integration"` is the quick loop whatever a new test forgets.
+LAYER_MARKERS = ("integration", "e2e")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        parts = item.path.relative_to(TESTS).parts if item.path.is_relative_to(TESTS) else ()
+        if parts and parts[0] in LAYER_MARKERS:
+            item.add_marker(parts[0])
+
 
 @pytest.fixture(autouse=True)
 def _clean_healthmon_env(monkeypatch: pytest.MonkeyPatch) -> None:
