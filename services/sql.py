@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import JSON, Connection, DateTime, Engine, create_engine, event
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import JSON, Connection, DateTime, Engine, create_engine, event, text
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -95,9 +98,23 @@ def alembic_config(connection: Connection) -> Config:
     return config
 
 
+MIGRATION_LOCK = 0x6865616C74686D6E
+"""PostgreSQL advisory lock key ("healthmn") held while migrating: one upgrade at a time."""
+
+
+class SchemaError(RuntimeError):
+    """The database's schema is not the one this version of healthmon needs."""
+
+
 def upgrade_db(engine: Engine, revision: str = "head") -> None:
-    """Migrate the database to `revision` (one schema per deployment, shared by the services)."""
+    """Migrate the database to `revision` (one schema per deployment, shared by the services).
+
+    On PostgreSQL the whole upgrade runs in one transaction holding an advisory lock, so that
+    upgrades started at once run one after the other and the later ones find nothing to do.
+    """
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         command.upgrade(alembic_config(connection), revision)
 
 
@@ -106,22 +123,53 @@ def init_db(engine: Engine) -> None:
     upgrade_db(engine)
 
 
+def head_revision() -> str | None:
+    """The newest migration of this version of healthmon."""
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at; None before any migration."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def require_schema(engine: Engine) -> None:
+    """Make sure the schema is current before a service uses it.
+
+    A SQLite database (one machine, `healthmon up`) is migrated here; a server database is only
+    checked, and SchemaError says to run `healthmon db upgrade` (one step of a deployment).
+    """
+    if engine.dialect.name == "sqlite":
+        upgrade_db(engine)
+        return
+    current, head = current_revision(engine), head_revision()
+    if current != head:
+        url = engine.url.render_as_string(hide_password=True)
+        raise SchemaError(
+            f"the database {url} is at revision {current or '(none)'} but this version of "
+            f"healthmon needs revision {head}: run `healthmon db upgrade` first"
+        )
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded objects usable after commit."""
     return sessionmaker(engine, expire_on_commit=False)
 
 
 class Database:
-    """A database URL whose engine and missing tables are made on first use."""
+    """A database URL whose engine is made, and schema required, on first use."""
 
     def __init__(self, url: str, sessions: sessionmaker[Session] | None = None) -> None:
         self.url = url
         self._sessions = sessions
+        self._lock = threading.Lock()
 
     def sessions(self) -> sessionmaker[Session]:
-        """The session factory, creating the engine and missing tables on first use."""
-        if self._sessions is None:
-            engine = make_engine(self.url)
-            init_db(engine)
-            self._sessions = session_factory(engine)
-        return self._sessions
+        """The session factory; on first use the engine is made and the schema required."""
+        with self._lock:
+            if self._sessions is None:
+                engine = make_engine(self.url)
+                require_schema(engine)
+                self._sessions = session_factory(engine)
+            return self._sessions

@@ -24,7 +24,7 @@ from services.auth import RATE_LIMITED
 from services.http import install_common, ops_router
 from services.rate_limit import RateLimiter
 from services.settings import Settings
-from services.sql import Database, init_db, make_engine, session_factory
+from services.sql import Database, make_engine, require_schema, session_factory
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings, background: bool = True) -> FastAPI:
     """Build the app; with `background` the consumer and delivery worker run in the lifespan."""
     engine = make_engine(settings.sqlalchemy_url)
-    init_db(engine)
+    require_schema(engine)  # SQLite is migrated; a server database must be current
     sessions = session_factory(engine)
     load_routes(settings, sessions)
     box = secret_box_of(settings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -48,6 +49,8 @@ def create_app(settings: Settings, sink: RecordSink | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # the schema is required at start, never on a request (SQLite is migrated here)
+        await asyncio.to_thread(database.sessions)
         if sink is not None:
             app.state.sink = sink
             yield

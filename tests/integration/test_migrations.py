@@ -1,17 +1,42 @@
-"""The migrations make exactly the schema the code declares, on SQLite and PostgreSQL, and
-upgrade databases made before migrations existed."""
+"""The migrations make exactly the schema the code declares, on SQLite and PostgreSQL, upgrade
+databases made before migrations existed, and run safely when started at once; services migrate
+only SQLite, at start, and refuse a server database whose schema is not current."""
 
 from __future__ import annotations
 
+import os
+import secrets
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from subprocess import PIPE
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect, text
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy.engine import make_url
 
-from services.sql import Base, import_tables, init_db, make_engine
+from services.alerts.app import create_app as alerts_app
+from services.ingest.app import create_app as ingest_app
+from services.settings import Settings
+from services.sql import (
+    Base,
+    SchemaError,
+    current_revision,
+    head_revision,
+    import_tables,
+    init_db,
+    make_engine,
+    require_schema,
+    upgrade_db,
+)
+from tests.conftest import DATABASE_URL_ENV
 from tests.integration.conftest import drop_everything
 from tests.support.cli import healthmon
+from tests.support.sinks import MemorySink
 
 
 def test_the_migrated_schema_is_the_declared_one(engine: Engine) -> None:
@@ -50,3 +75,78 @@ def test_the_db_upgrade_command_migrates_the_configured_database(tmp_path: Path)
     assert "at revision" in done.stdout
     tables = inspect(make_engine(f"sqlite:///{tmp_path / 'healthmon.db'}")).get_table_names()
     assert "alerts" in tables
+
+
+@pytest.fixture
+def empty_postgresql() -> Iterator[Callable[[], str]]:
+    """Makes empty PostgreSQL databases of their own (URLs), dropped after the test."""
+    server = os.environ.get(DATABASE_URL_ENV)
+    if not server:
+        pytest.skip(f"set {DATABASE_URL_ENV} to a PostgreSQL database")
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    made: list[str] = []
+
+    def make() -> str:
+        name = f"healthmon_migrate_{secrets.token_hex(4)}"
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        made.append(name)
+        return make_url(server).set(database=name).render_as_string(hide_password=False)
+
+    yield make
+    with admin.connect() as connection:
+        for name in made:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def upgrade_command(url: str) -> subprocess.Popen[str]:
+    """`healthmon db upgrade` against `url`, started in the background."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEALTHMON_")}
+    env["HEALTHMON_DATABASE_URL"] = url
+    command = [sys.executable, "-m", "services.cli", "db", "upgrade"]
+    return subprocess.Popen(command, env=env, stdout=PIPE, stderr=PIPE, text=True)
+
+
+def test_two_upgrades_started_at_once_on_an_empty_postgresql_both_succeed(
+    empty_postgresql: Callable[[], str],
+) -> None:
+    for _trial in range(5):
+        url = empty_postgresql()
+        first, second = upgrade_command(url), upgrade_command(url)
+        for process in (first, second):
+            _out, err = process.communicate(timeout=120)
+            assert process.returncode == 0, err
+        assert current_revision(make_engine(url)) == head_revision()
+
+
+def test_services_refuse_a_server_database_that_is_not_current(
+    empty_postgresql: Callable[[], str], tmp_path: Path
+) -> None:
+    url = empty_postgresql()
+    settings = Settings(database_url=url, data_dir=tmp_path)
+    with pytest.raises(SchemaError, match=r"at revision \(none\).*run `healthmon db upgrade`"):
+        alerts_app(settings, background=False)
+    with (
+        pytest.raises(SchemaError, match="healthmon db upgrade"),
+        TestClient(ingest_app(settings, sink=MemorySink())),
+    ):
+        pass
+    engine = make_engine(url)
+    assert current_revision(engine) is None  # neither migrated it
+    upgrade_db(engine, "0003")
+    with pytest.raises(SchemaError, match=f"at revision 0003 .* needs revision {head_revision()}"):
+        require_schema(engine)
+    upgrade_db(engine)
+    require_schema(engine)
+    engine.dispose()
+
+
+def test_ingest_migrates_a_sqlite_database_when_it_starts_not_on_a_request(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(data_dir=tmp_path)
+    engine = make_engine(settings.sqlalchemy_url)
+    with TestClient(ingest_app(settings, sink=MemorySink())):
+        assert current_revision(engine) == head_revision()
+    engine.dispose()
