@@ -8,7 +8,8 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request, Response, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import DataError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -107,9 +108,43 @@ async def require_json(request: Request) -> None:
         )
 
 
+DOCS_ASSETS = "/docs/assets"
+SWAGGER_FILES = frozenset({"swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png"})
+
+
+def install_docs(app: FastAPI) -> None:
+    """Serve /docs with Swagger UI's files from this service (swagger-ui-bundle), not a CDN;
+    drop FastAPI's /redoc, which only works from a CDN."""
+    from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
+
+    dropped = {app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url}
+    app.router.routes[:] = [r for r in app.router.routes if getattr(r, "path", None) not in dropped]
+    app.redoc_url = None
+    docs_url, openapi_url = app.docs_url or "/docs", app.openapi_url or "/openapi.json"
+
+    @app.get(docs_url, include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=openapi_url,
+            title=f"{app.title} - API docs",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png",
+            swagger_ui_parameters={"validatorUrl": None},  # no badge from validator.swagger.io
+        )
+
+    @app.get(DOCS_ASSETS + "/{name}", include_in_schema=False)
+    async def asset(name: str) -> FileResponse:
+        if name not in SWAGGER_FILES:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such file")
+        return FileResponse(f"{swagger_ui_path}/{name}")
+
+
 def install_common(app: FastAPI, max_body_bytes: int) -> None:
-    """The shared middleware, and 422 bodies that give each field's path inside the body."""
+    """The shared middleware, self-hosted API docs, and 422 bodies that give each field's path
+    inside the body."""
     app.add_middleware(BodySizeLimit, limit=max_body_bytes)
+    install_docs(app)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,0 +1,50 @@
+"""/docs on ingest and alerts: Swagger UI served by the service itself, nothing from a CDN."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from services.alerts.app import create_app as alerts_app
+from services.ingest.app import create_app as ingest_app
+from services.settings import Settings
+from tests.support.live_app import live_app
+from tests.support.sinks import MemorySink
+
+REFERENCE = re.compile(r"""(?:src|href)=["']([^"']+)["']|url:\s*["']([^"']+)["']""")
+
+
+def app_named(name: str, data_dir: Path) -> FastAPI:
+    """The ingest or alerts app, without Kafka."""
+    settings = Settings(data_dir=data_dir)
+    if name == "ingest":
+        return ingest_app(settings, sink=MemorySink())
+    return alerts_app(settings, background=False)
+
+
+@pytest.mark.parametrize("service", ["ingest", "alerts"])
+def test_docs_load_swagger_ui_from_the_service_itself(service: str, tmp_path: Path) -> None:
+    with live_app(app_named(service, tmp_path)) as url:
+        page = httpx.get(f"{url}/docs")
+        assert page.status_code == 200
+        assert not re.search(r"https?://", page.text), "the page names an outside address"
+        references = [a or b for a, b in REFERENCE.findall(page.text)]
+        assert {r.rsplit("/", 1)[-1] for r in references} >= {
+            "swagger-ui-bundle.js", "swagger-ui.css", "openapi.json",
+        }  # fmt: skip
+        for reference in references:
+            answer = httpx.get(url + reference)
+            assert answer.status_code == 200, reference
+            assert answer.content
+        assert "SwaggerUIBundle" in httpx.get(f"{url}/docs/assets/swagger-ui-bundle.js").text
+
+
+def test_only_swagger_files_are_served_under_docs_assets(tmp_path: Path) -> None:
+    with live_app(app_named("ingest", tmp_path)) as url:
+        assert httpx.get(f"{url}/docs/assets/index.html").status_code == 404
+        assert httpx.get(f"{url}/docs/assets/..%2F__init__.py").status_code == 404
+        assert httpx.get(f"{url}/redoc").status_code == 404
