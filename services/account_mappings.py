@@ -4,19 +4,24 @@ organization, a Segment user. Set by operators (API, CLI) or learned from the so
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Literal, get_args
 
 from sqlalchemy import String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from services.expiring import Expiring
 from services.sql import Base, Database
 
 MappingSource = Literal["stripe", "zendesk", "segment"]
 MAPPING_SOURCES: tuple[str, ...] = get_args(MappingSource)
 CACHE_S = 5.0
-"""How long a looked-up mapping is trusted without asking the database."""
+"""How long a looked-up mapping is trusted: the most a change by another process waits."""
+CACHE_ENTRIES = 10_000
+"""Most outside ids, known or not, whose answers are kept."""
 
 
 class AccountMappingRow(Base):
@@ -69,26 +74,38 @@ def list_mappings(session: Session, source: str | None = None) -> list[AccountMa
 
 
 class MappingStore:
-    """Looks mappings up with a short cache and records learned ones."""
+    """Looks mappings up with a short, bounded cache and records learned ones.
 
-    def __init__(self, database: Database) -> None:
+    Its methods are blocking I/O: async code calls them through a thread (asyncio.to_thread).
+    """
+
+    def __init__(
+        self,
+        database: Database,
+        ttl_s: float = CACHE_S,
+        max_entries: int = CACHE_ENTRIES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.database = database
-        self._cache: dict[tuple[str, str], tuple[float, str | None]] = {}
+        self._cache: Expiring[tuple[str, str], str | None] = Expiring(ttl_s, max_entries, clock)
+        self._lock = threading.Lock()
 
     def account_of(self, source: str, external_id: str) -> str | None:
         """The account `external_id` of `source` belongs to, if known."""
-        hit = self._cache.get((source, external_id))
-        if hit is not None and time.monotonic() - hit[0] < CACHE_S:
-            return hit[1]
+        with self._lock:
+            hit = self._cache.get((source, external_id))
+        if hit is not None:
+            return hit[0]
         with self.database.sessions()() as session:
             row = session.get(AccountMappingRow, (source, external_id))
         found = None if row is None else row.account_id
-        self._cache[(source, external_id)] = (time.monotonic(), found)
+        self._remember(source, external_id, found)
         return found
 
     def forget(self, source: str, external_id: str) -> None:
         """Drop a cached lookup (after this process changed the mapping)."""
-        self._cache.pop((source, external_id), None)
+        with self._lock:
+            self._cache.drop((source, external_id))
 
     def learn(self, source: str, external_id: str, account_id: str, now: datetime) -> None:
         """Record what a source itself says; a mapping an operator set is kept."""
@@ -99,4 +116,13 @@ class MappingStore:
             if row is None or row.learned:
                 row = set_mapping(session, source, external_id, account_id, now, learned=True)
             kept = row.account_id
-        self._cache[(source, external_id)] = (time.monotonic(), kept)
+        self._remember(source, external_id, kept)
+
+    def cache_size(self) -> int:
+        """How many answers are cached."""
+        with self._lock:
+            return len(self._cache)
+
+    def _remember(self, source: str, external_id: str, account_id: str | None) -> None:
+        with self._lock:
+            self._cache.put((source, external_id), account_id)

@@ -1,5 +1,5 @@
 """Account mappings in the SQL database: operators' mappings win over learned ones; the CLI
-manages them."""
+manages them; lookups are cached for a short time in a bounded cache."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.account_mappings import MappingStore, list_mappings, set_mapping
@@ -59,3 +59,51 @@ def test_the_mappings_command_sets_lists_and_deletes(tmp_path: Path) -> None:
     assert mappings("delete", "zendesk", "361").returncode == 2
     bad = mappings("set", "hubspot", "1", "acme")
     assert bad.returncode == 2 and "stripe, zendesk, segment" in bad.stderr
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_mapping_changed_elsewhere_takes_effect_within_the_cache_time(
+    engine: Engine, sessions: sessionmaker[Session]
+) -> None:
+    clock = Clock()
+    url = engine.url.render_as_string(hide_password=False)
+    store = MappingStore(Database(url, sessions), ttl_s=5, clock=clock)
+    assert store.account_of("zendesk", "361") is None
+    with sessions.begin() as session:  # another process, e.g. `healthmon mappings set`
+        set_mapping(session, "zendesk", "361", "acme", NOW)
+    clock.now += 4.9
+    assert store.account_of("zendesk", "361") is None  # the cached answer
+    clock.now += 0.1
+    assert store.account_of("zendesk", "361") == "acme"
+    with sessions.begin() as session:
+        set_mapping(session, "zendesk", "361", "globex", NOW)
+    clock.now += 4.9
+    assert store.account_of("zendesk", "361") == "acme"
+    clock.now += 0.1
+    assert store.account_of("zendesk", "361") == "globex"
+
+
+def test_the_cache_is_bounded_and_asks_the_database_once_per_cache_time(
+    engine: Engine, sessions: sessionmaker[Session]
+) -> None:
+    url = engine.url.render_as_string(hide_password=False)
+    store = MappingStore(Database(url, sessions), max_entries=3, clock=Clock())
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    assert [store.account_of("segment", "ann") for _ in range(50)] == [None] * 50
+    assert len(statements) == 1
+    for n in range(1000):
+        store.account_of("segment", f"user-{n}")
+    assert store.cache_size() == 3
+    assert len(statements) == 1001
+    store.account_of("segment", "user-999")  # among the newest: still cached
+    assert len(statements) == 1001
+    store.account_of("segment", "ann")  # pushed out: asked again
+    assert len(statements) == 1002

@@ -7,6 +7,7 @@ Bearer token, or as `writeKey` in the body. Bodies may be gzipped.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 from collections import Counter
@@ -137,7 +138,10 @@ def time_field(raw: Any) -> str:
 
 
 class Translator:
-    """Turns messages into records for one request, learning user-account links as it goes."""
+    """Turns messages into records for one request, learning user-account links as it goes.
+
+    Blocking (mappings are looked up and learned in the database): run it through a thread.
+    """
 
     def __init__(self, request: Request, topics: TopicNames, caller: Caller) -> None:
         self.mappings: MappingStore = request.app.state.mappings
@@ -185,6 +189,39 @@ def _kind(translated: Translated) -> str:
     return "account" if translated.update is not None else "usage"
 
 
+def translate_batch(
+    translator: Translator, batch: SegmentBatch
+) -> tuple[list[SegmentItem], list[Record], Counter[str]]:
+    """Each message's result, the records to produce and the accepted ones by kind (blocking)."""
+    results: list[SegmentItem] = []
+    records: list[Record] = []
+    accepted: Counter[str] = Counter()
+    for index, item in enumerate(batch.batch):
+        if batch.context and isinstance(item, dict):
+            item = {**item, "context": {**batch.context, **(item.get("context") or {})}}
+        try:
+            translated, made = translator.records(item, sent_at=batch.sent_at)
+        except Rejected as rejected:
+            results.append(SegmentItem(index=index, status="rejected", errors=rejected.errors))
+            key = item.get("messageId") if isinstance(item.get("messageId"), str) else None
+            dead = orjson.dumps(item)
+            records.append(
+                rejected_record(
+                    translator.topics, BATCH_ENDPOINT, key, dead, rejected.errors, translator.now
+                )
+            )
+            count_event(SOURCE, "usage", rejected.reason)
+            continue
+        if translated.ignored:
+            results.append(SegmentItem(index=index, status="ignored"))
+            count_ignored(SOURCE)
+            continue
+        records.extend(made)
+        accepted[_kind(translated)] += 1
+        results.append(accepted_item(index, translated))
+    return results, records, accepted
+
+
 @router.post(
     "/batch",
     summary="Segment batch: track, page, screen, identify, group and alias calls",
@@ -202,31 +239,7 @@ async def post_batch(request: Request, sink: Sink, topics: Topics) -> SegmentRes
     except ValidationError as exc:
         raise HTTPException(422, [e.model_dump() for e in field_errors(exc.errors())]) from exc
     translator = Translator(request, topics, caller)
-    results: list[SegmentItem] = []
-    records: list[Record] = []
-    accepted: Counter[str] = Counter()
-    for index, item in enumerate(batch.batch):
-        if batch.context and isinstance(item, dict):
-            item = {**item, "context": {**batch.context, **(item.get("context") or {})}}
-        try:
-            translated, made = translator.records(item, sent_at=batch.sent_at)
-        except Rejected as rejected:
-            results.append(SegmentItem(index=index, status="rejected", errors=rejected.errors))
-            key = item.get("messageId") if isinstance(item.get("messageId"), str) else None
-            records.append(
-                rejected_record(
-                    topics, BATCH_ENDPOINT, key, orjson.dumps(item), rejected.errors, translator.now
-                )
-            )
-            count_event(SOURCE, "usage", rejected.reason)
-            continue
-        if translated.ignored:
-            results.append(SegmentItem(index=index, status="ignored"))
-            count_ignored(SOURCE)
-            continue
-        records.extend(made)
-        accepted[_kind(translated)] += 1
-        results.append(accepted_item(index, translated))
+    results, records, accepted = await asyncio.to_thread(translate_batch, translator, batch)
     if records:
         await produce(sink, records)
     for kind, count in accepted.items():
@@ -246,7 +259,7 @@ def _single(type_: SegmentType) -> Any:
         caller = await authenticate(request, write_key(request, body))
         translator = Translator(request, topics, caller)
         try:
-            translated, records = translator.records(body, type_)
+            translated, records = await asyncio.to_thread(translator.records, body, type_)
         except Rejected as rejected:
             count_event(SOURCE, "usage", rejected.reason)
             if rejected.reason == TOO_LARGE:

@@ -7,6 +7,7 @@ letter saying why. Providers retry anything else, which would only repeat the fa
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -25,6 +26,7 @@ from services.ingest.deps import Sink, Topics
 from services.ingest.limits import Limits
 from services.ingest.metrics import count_event, count_ignored
 from services.ingest.outcomes import Rejected, Translated, rejected_record
+from services.ingest.producer import Record
 from services.ingest.routes.events import produce
 from services.ingest.signatures import stripe_problem, zendesk_problem
 
@@ -87,17 +89,23 @@ async def _deliver(
     mappings: MappingStore = request.app.state.mappings
     limits: Limits = request.app.state.limits
     now = datetime.now(UTC)
-    try:
+
+    def translated_and_learned() -> tuple[Translated, list[Record]]:
+        """The translation and its records (blocking: mappings are looked up and learned)."""
         translated = translate(body, lambda i: mappings.account_of(source, i), now)
         records = translated.records(topics)
         limits.check(translated, records, [time_field])
+        for external_id, account in translated.links:
+            mappings.learn(source, external_id, account, now)
+        return translated, records
+
+    try:
+        translated, records = await asyncio.to_thread(translated_and_learned)
     except Rejected as rejected:
         endpoint = f"POST /v1/webhooks/{source}"
         await produce(sink, [rejected_record(topics, endpoint, None, raw, rejected.errors, now)])
         count_event(source, "webhook", rejected.reason)
         return WebhookResult(status="rejected", reason=rejected.reason, errors=rejected.errors)
-    for external_id, account in translated.links:
-        mappings.learn(source, external_id, account, now)
     if translated.ignored is not None:
         count_ignored(source)
         return WebhookResult(status="ignored", reason=translated.ignored)
