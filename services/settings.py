@@ -29,7 +29,10 @@ def _split_csv(value: object) -> object:
 class Settings(BaseSettings):
     """All settings; every field is `HEALTHMON_<NAME>` in the environment."""
 
-    model_config = SettingsConfigDict(env_prefix="HEALTHMON_", extra="ignore")
+    # an empty variable means the default (deploy/compose.yaml passes every setting, set or not)
+    model_config = SettingsConfigDict(
+        env_prefix="HEALTHMON_", extra="ignore", env_ignore_empty=True
+    )
 
     data_dir: Path = Field(Path(".healthmon"), description="Where local state lives.")
     kafka_bootstrap_servers: str = Field(

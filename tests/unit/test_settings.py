@@ -32,3 +32,13 @@ def test_a_negative_retry_delay_is_refused(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("HEALTHMON_WEBHOOK_RETRY_SCHEDULE", "0,-5")
     with pytest.raises(ValidationError, match="webhook_retry_schedule"):
         Settings()
+
+
+def test_an_empty_variable_means_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    # deploy/compose.yaml passes every setting, empty when the operator sets none
+    monkeypatch.setenv("HEALTHMON_SMTP_PORT", "")
+    monkeypatch.setenv("HEALTHMON_WEBHOOK_RETRY_SCHEDULE", "")
+    monkeypatch.setenv("HEALTHMON_MODEL_FILE", "")
+    settings = Settings()
+    assert settings.smtp_port == 25 and settings.model_file is None
+    assert settings.webhook_retry_schedule == list(DEFAULT_RETRY_SCHEDULE)
