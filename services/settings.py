@@ -207,7 +207,12 @@ class Settings(BaseSettings):
         description="A new risk within this many seconds of an alert's end reopens that alert "
         "(notifying only if worse) instead of raising another.",
     )
-    delivery_poll_s: float = Field(0.5, gt=0, description="How often the outbox is polled.")
+    delivery_poll_s: float = Field(
+        5.0,
+        gt=0,
+        description="Longest sleep of a delivery worker between looks at the outbox; it wakes "
+        "sooner for alerts written in its process, sends ending and deliveries falling due.",
+    )
     log_level: str = Field("info", description="Log level of every service.")
 
     @field_validator(

@@ -37,6 +37,7 @@ from services.alerts.store import (
     claim_due,
     delivering_of,
     destination_of,
+    next_due,
     utcnow,
     wake_snoozed,
 )
@@ -112,21 +113,25 @@ class DeliveryWorker:
         await self.client.aclose()
 
     async def run(self) -> None:
-        """Deliver forever: start due deliveries as room frees up, waking on `wake`, when a
-        send ends, or every poll interval."""
+        """Deliver forever: start due deliveries as room frees up; between rounds, sleep until
+        `wake` (an alert written here, a send ending) or until the outbox next has work, but
+        never longer than the poll interval (work another process wrote)."""
         try:
             while True:
+                self.wake.clear()  # before the round: a wake during it is kept
+                wait = self.settings.delivery_poll_s
                 try:
                     started = await self.dispatch()
-                    await asyncio.to_thread(self._update_gauges)
+                    due = await asyncio.to_thread(self._survey)
+                    if due is not None and due > utcnow():
+                        wait = min(wait, (due - utcnow()).total_seconds())
                 except Exception:
                     log.exception("delivery round failed; retrying")
                     started = 0
                 if started:
                     continue
-                self.wake.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), self.settings.delivery_poll_s)
+                    await asyncio.wait_for(self.wake.wait(), wait)
         finally:
             await self.aclose()
 
@@ -135,7 +140,7 @@ class DeliveryWorker:
         started = await self.dispatch()
         while self.tasks:
             await asyncio.gather(*self.tasks, return_exceptions=True)
-        await asyncio.to_thread(self._update_gauges)
+        await asyncio.to_thread(self._survey)
         return started
 
     async def dispatch(self) -> int:
@@ -307,8 +312,10 @@ class DeliveryWorker:
                 endpoint.id, endpoint.url, reason, endpoint.id,
             )  # fmt: skip
 
-    def _update_gauges(self) -> None:
+    def _survey(self) -> datetime | None:
+        """Update the outbox gauges; return when the outbox next has work (see next_due)."""
         with self.sessions() as session:
+            due = next_due(session, utcnow())
             count, oldest = session.execute(
                 select(func.count(), func.min(DeliveryRow.created_at)).where(
                     DeliveryRow.status == "pending"
@@ -320,6 +327,7 @@ class DeliveryWorker:
         metrics.DISABLED_ENDPOINTS.set(disabled or 0)
         metrics.PENDING.set(count)
         metrics.OLDEST_PENDING.set(0 if oldest is None else (utcnow() - oldest).total_seconds())
+        return due
 
 
 async def post_webhook(

@@ -566,6 +566,21 @@ def claim_due(
     return claimed
 
 
+def next_due(session: Session, now: datetime) -> datetime | None:
+    """When the outbox next has work no send in flight will announce: the earliest delivery
+    due and not leased, a lease running out (its worker may have died), or a snooze ending."""
+    pending = DeliveryRow.status == "pending"
+    free = or_(DeliveryRow.locked_until.is_(None), DeliveryRow.locked_until <= now)
+    leased = DeliveryRow.locked_until > now
+    snoozed = AlertRow.status == "snoozed"
+    times = [
+        session.scalar(select(func.min(DeliveryRow.next_attempt_at)).where(pending, free)),
+        session.scalar(select(func.min(DeliveryRow.locked_until)).where(pending, leased)),
+        session.scalar(select(func.min(AlertRow.snoozed_until)).where(snoozed)),
+    ]
+    return min((t for t in times if t is not None), default=None)
+
+
 def utcnow() -> datetime:
     """The current time in UTC."""
     return datetime.now(UTC)

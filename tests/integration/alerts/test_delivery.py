@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from standardwebhooks.webhooks import Webhook
 
 from services.alerts.delivery import DeliveryWorker
-from services.alerts.store import create_endpoint, record_change, utcnow
+from services.alerts.store import create_endpoint, next_due, record_change, utcnow
 from services.alerts.tables import DeliveryRow, WebhookEndpointRow
 from services.settings import Settings
 from tests.support.changes import risk_change
@@ -152,3 +152,41 @@ async def test_each_attempt_and_the_wait_until_delivery_are_measured_per_channel
         await drain(sessions)
     assert count("healthmon_delivery_attempt_seconds") - attempts == 2
     assert count("healthmon_alert_to_delivery_seconds") - delivered == 1
+
+
+async def test_a_resting_worker_wakes_when_the_next_retry_falls_due_not_at_its_poll(
+    sessions: sessionmaker[Session],
+) -> None:
+    patient = FAST.model_copy(
+        update={"webhook_retry_schedule": [0, 0.5, 0.5], "delivery_poll_s": 60}
+    )
+    with http_receiver([(500, {})]) as receiver:
+        raise_alert(sessions, receiver)
+        worker = DeliveryWorker(sessions, patient, BOX)
+        running = asyncio.create_task(worker.run())
+        try:
+            deadline = time.monotonic() + 15
+            while len(receiver.requests) < 2 and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+        finally:
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
+    assert [r.answered for r in receiver.requests] == [500, 200]
+
+
+def test_the_outbox_knows_when_it_next_has_work(sessions: sessionmaker[Session]) -> None:
+    now = utcnow()
+    with sessions.begin() as session:
+        assert next_due(session, now) is None
+        endpoint = create_endpoint(
+            session, "http://127.0.0.1:9/hook", None, ["alert.created"], now, BOX
+        )
+        record_change(session, risk_change("green", "red"), now)
+        [row] = session.scalars(select(DeliveryRow)).all()
+        assert endpoint.id == row.endpoint_id
+        row.next_attempt_at = now + timedelta(seconds=30)
+        assert next_due(session, now) == row.next_attempt_at
+        row.next_attempt_at, row.locked_until = now, now + timedelta(seconds=12)
+        assert next_due(session, now) == row.locked_until
+        row.status = "delivered"
+        assert next_due(session, now) is None
