@@ -246,7 +246,8 @@ cli.add_typer(db_cli, name="db")
 def db_upgrade(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
 ) -> None:
-    """Apply the migrations the database lacks (`healthmon up` and the services do it too)."""
+    """Apply the migrations the database lacks (a server database needs it before the services
+    start; SQLite is migrated by `healthmon up` and the services)."""
     from alembic.runtime.migration import MigrationContext
 
     from services.sql import make_engine, upgrade_db
