@@ -17,7 +17,7 @@ from typing import Any
 
 from aiokafka.consumer.fetcher import Fetcher
 
-IDLE_FETCH_PAUSE_S = 0.1
+IDLE_FETCH_PAUSE_S = 0.25
 _ORIGINAL = Fetcher._proc_fetch_request
 
 

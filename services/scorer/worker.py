@@ -41,6 +41,8 @@ from services.topics import topic_names
 
 log = logging.getLogger(__name__)
 YIELD_EVERY = 500
+IDLE_POLL_MS = 1000
+"""How long an idle worker waits for records before looking at its timers again."""
 GC_THRESHOLDS = (20_000, 20, 10)
 """The cyclic garbage collector's thresholds in a worker process. With Python's defaults
 (700, 10, 10) it walked the young objects every few hundred events and the whole heap of account
@@ -123,13 +125,17 @@ class ScorerWorker:
             await producer.stop()
 
     async def _loop(self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer) -> None:
-        wait_ms = int(self.settings.scorer_batch_wait_s * 1000)
+        busy_ms = int(self.settings.scorer_batch_wait_s * 1000)
+        records: list[Message] = []
         while True:
+            # getmany answers as soon as records arrive: the wait only bounds an empty poll, so
+            # an idle worker can wait long without delaying the first event that comes
             fetched = await consumer.getmany(
-                timeout_ms=wait_ms, max_records=self.settings.scorer_batch_size
+                timeout_ms=busy_ms if records else max(busy_ms, IDLE_POLL_MS),
+                max_records=self.settings.scorer_batch_size,
             )
             self.raise_takeover_failure()
-            records: list[Message] = [r for part in fetched.values() for r in part]
+            records = [r for part in fetched.values() for r in part]
             if records:
                 async with self.lock:
                     await self._score(consumer, producer, records)

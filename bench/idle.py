@@ -1,0 +1,98 @@
+"""CPU of an idle `healthmon up`: each of its processes over a window after a rest, per broker.
+
+    python bench/idle.py                      # both brokers, 60 s rest, 60 s window
+    python bench/idle.py --rest 10 --window 20 --engine noida
+
+CPU time is read from /proc (user + system, children of each process included), so the figures
+do not depend on how busy the machine is otherwise; the broker is reported but not counted as ours.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TICK = os.sysconf("SC_CLK_TCK")
+KEEP = set(os.environ.get("BENCH_KEEP", "").split(","))
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid`."""
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        children = Path(f"/proc/{parent}/task/{parent}/children")
+        kids = [int(c) for c in children.read_text().split()] if children.exists() else []
+        found += kids
+        todo += kids
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def role(pid: int) -> str:
+    """Which part of the system a process is, from its command line."""
+    cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    if "noida" in cmd or "tansu" in cmd or " broker " in cmd:
+        return "broker"
+    match = re.search(r"services\.cli (ingest|scorer|alerts)|healthmon (ingest|scorer|alerts)", cmd)
+    return next(g for g in match.groups() if g) if match else "other"
+
+
+def measure(engine: str, rest_s: float, window_s: float) -> dict[str, float]:
+    """Percent of a core per part of an idle `healthmon up` on `engine`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEALTHMON_") or k in KEEP}
+    with tempfile.TemporaryDirectory() as state:
+        env |= {"HEALTHMON_DATA_DIR": state, "HEALTHMON_BROKER_ENGINE": engine}
+        up = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "up"], env=env, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        try:
+            assert up.stdout is not None
+            for line in up.stdout:
+                if "running; press Ctrl-C" in line:
+                    break
+            else:
+                raise SystemExit(f"healthmon up ({engine}) did not start")
+            time.sleep(rest_s)
+            pids = [up.pid, *descendants(up.pid)]
+            before = {pid: cpu_seconds(pid) for pid in pids}
+            time.sleep(window_s)
+            used: dict[str, float] = {}
+            for pid in pids:
+                part = "up" if pid == up.pid else role(pid)
+                used[part] = used.get(part, 0.0) + cpu_seconds(pid) - before[pid]
+            return {part: 100 * seconds / window_s for part, seconds in used.items()}
+        finally:
+            os.killpg(up.pid, signal.SIGINT)
+            up.wait(30)
+
+
+def main() -> None:
+    """Measure each engine and print the percentages."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--engine", choices=["noida", "tansu"], action="append")
+    parser.add_argument("--rest", type=float, default=60.0)
+    parser.add_argument("--window", type=float, default=60.0)
+    args = parser.parse_args()
+    for engine in args.engine or ["noida", "tansu"]:
+        shares = measure(engine, args.rest, args.window)
+        ours = sum(v for k, v in shares.items() if k != "broker")
+        parts = ", ".join(f"{k} {v:.2f}%" for k, v in sorted(shares.items()))
+        print(f"{engine}: ours {ours:.2f}% of a core ({parts})", flush=True)
+
+
+if __name__ == "__main__":
+    main()
