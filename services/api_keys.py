@@ -6,7 +6,6 @@ import hashlib
 import secrets
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from services.expiring import Expiring
 from services.sql import Base, Database
 
 SCOPES = {
@@ -110,28 +110,6 @@ def revoke_key(session: Session, key_id: str, now: datetime) -> ApiKeyRow | None
     return row
 
 
-class _Expiring:
-    """A bounded map whose entries expire: least recently stored ones go first when full."""
-
-    def __init__(self, ttl_s: float, max_entries: int, clock: Callable[[], float]) -> None:
-        self.ttl_s, self.max_entries, self.clock = ttl_s, max_entries, clock
-        self.entries: OrderedDict[str, tuple[float, Caller | str]] = OrderedDict()
-
-    def get(self, key: str) -> Caller | str | None:
-        """The value stored for `key`, unless it expired."""
-        hit = self.entries.get(key)
-        if hit is None or self.clock() >= hit[0]:
-            return None
-        return hit[1]
-
-    def put(self, key: str, value: Caller | str) -> None:
-        """Store `value` for `key` for `ttl_s` seconds."""
-        self.entries.pop(key, None)
-        self.entries[key] = (self.clock() + self.ttl_s, value)
-        while len(self.entries) > self.max_entries:
-            self.entries.popitem(last=False)
-
-
 class KeyStore:
     """Looks up callers by secret in the database, remembering answers for `ttl_s` seconds.
 
@@ -147,15 +125,16 @@ class KeyStore:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.database = database
-        self._known = _Expiring(ttl_s, max_entries, clock)
-        self._unknown = _Expiring(ttl_s, max_entries, clock)
+        self._known: Expiring[str, Caller | str] = Expiring(ttl_s, max_entries, clock)
+        self._unknown: Expiring[str, str] = Expiring(ttl_s, max_entries, clock)
         self._lock = threading.Lock()
 
     def cached(self, secret: str) -> Caller | str | None:
         """The cached answer for `secret`, None when the database must be asked."""
         digest = hash_secret(secret)
         with self._lock:
-            return self._known.get(digest) or self._unknown.get(digest)
+            hit = self._known.get(digest) or self._unknown.get(digest)
+        return None if hit is None else hit[0]
 
     def find(self, secret: str) -> Caller | str:
         """The caller, or why the secret is refused (`unknown` or `revoked`); blocking I/O."""
