@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -109,13 +112,29 @@ class SchemaError(RuntimeError):
 def upgrade_db(engine: Engine, revision: str = "head") -> None:
     """Migrate the database to `revision` (one schema per deployment, shared by the services).
 
-    On PostgreSQL the whole upgrade runs in one transaction holding an advisory lock, so that
-    upgrades started at once run one after the other and the later ones find nothing to do.
+    On PostgreSQL the whole upgrade runs in one transaction holding an advisory lock, and on
+    SQLite under a lock on a file beside the database, so that upgrades started at once (two
+    services on a fresh file) run one after the other and the later ones find nothing to do.
     """
-    with engine.begin() as connection:
+    with _sqlite_file_lock(engine), engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         command.upgrade(alembic_config(connection), revision)
+
+
+@contextmanager
+def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
+    """Hold an exclusive lock on `<database>.lock` (SQLite files only; others need none)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    descriptor = os.open(f"{database}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # releases the lock
 
 
 def init_db(engine: Engine) -> None:

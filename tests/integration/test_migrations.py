@@ -120,6 +120,17 @@ def test_two_upgrades_started_at_once_on_an_empty_postgresql_both_succeed(
         assert current_revision(make_engine(url)) == head_revision()
 
 
+def test_two_upgrades_started_at_once_on_a_new_sqlite_file_both_succeed(tmp_path: Path) -> None:
+    """What two services on one machine do when they start on a fresh data directory."""
+    for trial in range(5):
+        url = f"sqlite:///{tmp_path / f'healthmon-{trial}.db'}"
+        first, second = upgrade_command(url), upgrade_command(url)
+        for process in (first, second):
+            _out, err = process.communicate(timeout=120)
+            assert process.returncode == 0, err
+        assert current_revision(make_engine(url)) == head_revision()
+
+
 def test_services_refuse_a_server_database_that_is_not_current(
     empty_postgresql: Callable[[], str], tmp_path: Path
 ) -> None:
