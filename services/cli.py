@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from services import cli_setup
 from services.broker import ENGINES, start_broker
+from services.cli_setup import load_settings
 from services.settings import Settings
-from services.topics import ensure_topics
+from services.topics import ensure_topics, reach_broker
 
 cli = typer.Typer(
     help="healthmon: real-time customer health from product, support and billing events.",
@@ -23,14 +24,15 @@ Host = Annotated[str | None, typer.Option(help="Address to bind (default from se
 Port = Annotated[int | None, typer.Option(help="Port to listen on (default from settings).")]
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """Settings from the environment, with command-line flags taking precedence."""
-    settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    return settings
+@cli.callback()
+def options(
+    verbose: Annotated[
+        bool,
+        typer.Option("--verbose", "-v", help="Log everything (debug lines, migrations, Kafka)."),
+    ] = False,
+) -> None:
+    """healthmon: real-time customer health from product, support and billing events."""
+    cli_setup.verbose = verbose
 
 
 @cli.command()
@@ -89,9 +91,10 @@ def ingest(host: Host = None, port: Port = None) -> None:
     """Run the ingest HTTP API."""
     from services.ingest.app import create_app
 
-    settings = load_settings(ingest_host=host, ingest_port=port)
+    settings = load_settings(service=True, ingest_host=host, ingest_port=port)
+    app = create_app(settings)  # settings checked before any connection
     ensure_topics(settings)
-    serve(create_app(settings), settings.ingest_host, settings.ingest_port, settings)
+    serve(app, settings.ingest_host, settings.ingest_port, settings)
 
 
 @cli.command()
@@ -99,12 +102,14 @@ def scorer(host: Host = None, port: Port = None) -> None:
     """Run a scorer worker (start several to share the partitions)."""
     from services.scorer.app import create_app
     from services.scorer.changelog import CHANGELOG
+    from services.scorer.model import load_model
     from services.scorer.worker import tune_gc
 
-    settings = load_settings(scorer_host=host, scorer_port=port)
+    settings = load_settings(service=True, scorer_host=host, scorer_port=port)
+    app = create_app(settings, load_model(settings.model_file))  # a bad model fails at once
     ensure_topics(settings, extra=[CHANGELOG])
     tune_gc()
-    serve(create_app(settings), settings.scorer_host, settings.scorer_port, settings)
+    serve(app, settings.scorer_host, settings.scorer_port, settings)
 
 
 keys_cli = typer.Typer(help="API keys: create (the secret is shown once), list, revoke.")
@@ -319,12 +324,15 @@ def replay(
     """Recompute history from the input topics under a model file and compare with live."""
     from rich.console import Console
 
-    from services.scorer.model import ModelFileError
+    from services.scorer.model import ModelFileError, load_model
     from services.scorer.replay_run import ReplayError, run_replay
 
     console = Console()
+    settings = load_settings()
     try:
-        run_replay(load_settings(), model, _since(since), shadow, console)
+        load_model(model)  # before any connection
+        reach_broker(settings)
+        run_replay(settings, model, _since(since), shadow, console)
     except (ReplayError, ModelFileError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
@@ -335,14 +343,15 @@ def alerts(host: Host = None, port: Port = None) -> None:
     """Run the alerts service: API, change consumer and webhook delivery."""
     from services.alerts.app import create_app
 
-    settings = load_settings(alerts_host=host, alerts_port=port)
+    settings = load_settings(service=True, alerts_host=host, alerts_port=port)
+    app = create_app(settings)  # settings checked before any connection
     ensure_topics(settings)
-    serve(create_app(settings), settings.alerts_host, settings.alerts_port, settings)
+    serve(app, settings.alerts_host, settings.alerts_port, settings)
 
 
 def main() -> None:
     """Entry point of the `healthmon` script."""
-    cli()
+    cli_setup.run_reporting(cli)
 
 
 if __name__ == "__main__":

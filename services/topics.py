@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from schemas.topics import (
     ACCOUNT_UPDATES,
@@ -26,6 +26,34 @@ from services.settings import Settings
 
 log = logging.getLogger(__name__)
 READY_TIMEOUT_S = 30.0
+BOOTSTRAP_TIMEOUT_S = 5.0
+"""How long a command waits for the first broker answer before it says none is reachable."""
+
+
+class BrokerUnreachable(RuntimeError):
+    """No broker of the configured bootstrap servers answered in time."""
+
+
+def admin_client(settings: Settings, timeout_s: float = BOOTSTRAP_TIMEOUT_S) -> KafkaAdminClient:
+    """An admin client connected to the cluster; BrokerUnreachable after `timeout_s`."""
+    servers = ",".join(settings.bootstrap_list)
+    try:
+        return KafkaAdminClient(
+            bootstrap_servers=settings.bootstrap_list,
+            client_id="healthmon-admin",
+            bootstrap_timeout_ms=int(timeout_s * 1000),
+        )
+    except (KafkaError, OSError) as exc:
+        raise BrokerUnreachable(
+            f"no Kafka broker reachable at {servers} within {timeout_s:.0f}s "
+            f"({type(exc).__name__}); check HEALTHMON_KAFKA_BOOTSTRAP_SERVERS or start one "
+            "with `healthmon broker`"
+        ) from exc
+
+
+def reach_broker(settings: Settings) -> None:
+    """Raise BrokerUnreachable unless a broker of `settings` answers."""
+    admin_client(settings).close()
 
 
 @dataclass(frozen=True)
@@ -92,9 +120,9 @@ def _new_topic(name: str, spec: TopicSpec, settings: Settings) -> NewTopic:
 def ensure_topics(settings: Settings, extra: Sequence[TopicSpec] = ()) -> list[str]:
     """Create every missing topic (the contract's and `extra`); return the names created.
 
-    Safe to run any number of times.
+    Safe to run any number of times; BrokerUnreachable when no broker answers.
     """
-    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_list, client_id="healthmon-admin")
+    admin = admin_client(settings)
     try:
         existing = set(admin.list_topics())
         created = []
