@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -56,13 +57,35 @@ def broker_command(engine: Engine, port: int, data_dir: Path) -> list[str]:
     return [_tansu_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url]
 
 
-def wait_ready(bootstrap: str, timeout_s: float = 30.0) -> None:
-    """Block until a Kafka client can fetch metadata from `bootstrap`."""
-    deadline = time.monotonic() + timeout_s
+def wait_listening(host: str, port: int, deadline: float) -> Exception | None:
+    """Block until `host:port` accepts TCP connections or `deadline` passes; the last error."""
     last: Exception | None = None
     while time.monotonic() < deadline:
         try:
-            admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
+            socket.create_connection((host, port), timeout=1).close()
+            return None
+        except OSError as exc:
+            last = exc
+            time.sleep(0.1)
+    return last
+
+
+def wait_ready(bootstrap: str, timeout_s: float = 30.0) -> None:
+    """Block until a Kafka client can fetch metadata from `bootstrap`.
+
+    The port is polled first so that no Kafka client logs refused connections while the
+    broker starts.
+    """
+    deadline = time.monotonic() + timeout_s
+    host, _, port = bootstrap.rpartition(":")
+    last = wait_listening(host, int(port), deadline)
+    while time.monotonic() < deadline:
+        try:
+            admin = KafkaAdminClient(
+                bootstrap_servers=bootstrap,
+                request_timeout_ms=3000,
+                bootstrap_timeout_ms=max(int((deadline - time.monotonic()) * 1000), 1000),
+            )
             admin.list_topics()
             admin.close()
             return
@@ -127,6 +150,9 @@ def start_broker(engine: Engine, port: int, data_dir: Path, timeout_s: float = 3
         broker.stop()
         tail = log_path.read_text(errors="replace")[-2000:]
         raise BrokerError(f"{exc}\n--- {engine} log ---\n{tail}") from exc
+    except BaseException:  # e.g. Ctrl-C while it starts: it runs in a session of its own
+        broker.stop()
+        raise
     if process.poll() is not None:
         raise BrokerError(f"{engine} exited with {process.returncode}; see {log_path}")
     return broker

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+import ctypes
 import os
 import secrets
 import signal
@@ -18,6 +18,7 @@ from rich.console import Console
 
 from services.broker import Broker, start_broker
 from services.ports import free_port
+from services.scorer.model import load_model
 from services.settings import Settings
 from services.sql import make_engine, upgrade_db
 from services.topics import ensure_topics
@@ -27,11 +28,19 @@ LOCAL_NETWORKS = "127.0.0.0/8,::1/128"
 """Where webhooks of a system run on one machine may go unless told otherwise: its own
 receivers (a production deployment allows no internal address by default)."""
 READY_TIMEOUT_S = 90.0
+STOP_TIMEOUT_S = 8.0
+"""How long `up` gives its services and broker, all told, to stop before it kills them."""
+URLS_FILE = "urls.env"
+"""Where `up` writes its addresses in the data directory (shell syntax), while it runs."""
 STOP_ORDER = ("ingest", "scorer", "alerts")
 """Ingest first, so nothing new is acknowledged, then the consumers; the broker last."""
 BROKER_SETTLE_S = 1.0
 """Pause before the broker's SIGTERM: noida writes acknowledged records to disk about once a
 second, and a SIGTERM under load lost the tail it had not written (docs/operations.md)."""
+
+
+class StartError(RuntimeError):
+    """A service of `up` exited or did not get ready."""
 
 
 @dataclass
@@ -45,12 +54,12 @@ class Child:
     log_path: Path
     log: IO[bytes]
 
-    def stop(self) -> None:
-        """SIGTERM, then SIGKILL if it does not exit within 10 s."""
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """SIGTERM, then SIGKILL if it does not exit within `timeout_s`."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
-                self.process.wait(10)
+                self.process.wait(max(timeout_s, 0.1))
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
@@ -89,8 +98,21 @@ def local_environment(settings: Settings, broker: Broker | None) -> dict[str, st
     return env
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def _end_with_parent() -> None:
+    """In a child before exec: get SIGTERM when `up` dies, even by SIGKILL (Linux only)."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def spawn(name: str, env: dict[str, str], logs: Path, url: str, ready_path: str) -> Child:
-    """Start `healthmon <name>` with `env`, logging to logs/<name>.log."""
+    """Start `healthmon <name>` with `env`, logging to logs/<name>.log.
+
+    Each runs in a session of its own so that a Ctrl-C in the terminal reaches only `up`,
+    which then stops them in STOP_ORDER.
+    """
     log_path = logs / f"{name}.log"
     log = log_path.open("ab")
     process = subprocess.Popen(
@@ -99,6 +121,8 @@ def spawn(name: str, env: dict[str, str], logs: Path, url: str, ready_path: str)
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        preexec_fn=_end_with_parent,
     )
     return Child(name, url, ready_path, process, log_path, log)
 
@@ -111,7 +135,7 @@ def wait_ready(children: list[Child], timeout_s: float = READY_TIMEOUT_S) -> Non
         while pending:
             for child in list(pending):
                 if child.process.poll() is not None:
-                    raise RuntimeError(f"{child.name} exited:\n{child.log_tail()}")
+                    raise StartError(f"{child.name} exited:\n{child.log_tail()}")
                 try:
                     if client.get(child.url + child.ready_path).status_code == 200:
                         pending.remove(child)
@@ -119,36 +143,63 @@ def wait_ready(children: list[Child], timeout_s: float = READY_TIMEOUT_S) -> Non
                     pass
             if time.monotonic() > deadline:
                 names = ", ".join(c.name for c in pending)
-                raise RuntimeError(f"not ready after {timeout_s:.0f}s: {names}")
+                raise StartError(f"not ready after {timeout_s:.0f}s: {names}")
             time.sleep(0.3)
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+class Interrupts:
+    """SIGINT and SIGTERM handled by `up` itself, whatever dispositions it inherited: the first
+    one interrupts the run, later ones are ignored so they cannot cut the orderly stop short."""
+
+    def __init__(self) -> None:
+        self.received = False
+
+    def install(self) -> None:
+        """Handle SIGINT and SIGTERM from now on."""
+        signal.signal(signal.SIGINT, self.handle)
+        signal.signal(signal.SIGTERM, self.handle)
+
+    def handle(self, signum: int, frame: object) -> None:
+        """Raise KeyboardInterrupt the first time."""
+        if not self.received:
+            self.received = True
+            raise KeyboardInterrupt
 
 
 def stop_all(
-    children: list[Child], broker: Broker | None, settle_s: float = BROKER_SETTLE_S
+    children: list[Child],
+    broker: Broker | None,
+    settle_s: float = BROKER_SETTLE_S,
+    timeout_s: float = STOP_TIMEOUT_S,
 ) -> None:
-    """Stop the services in STOP_ORDER, then, after `settle_s`, the broker (SIGTERM, a wait)."""
+    """Stop the services in STOP_ORDER, then, after `settle_s`, the broker; whatever has not
+    exited when `timeout_s` (all told) is up is killed."""
+    deadline = time.monotonic() + timeout_s
     for child in sorted(children, key=lambda c: STOP_ORDER.index(c.name)):
-        child.stop()
+        child.stop(deadline - time.monotonic() - settle_s - 1.0)
     if broker is not None:
         if children:
             time.sleep(settle_s)
-        broker.stop()
+        broker.stop(max(deadline - time.monotonic(), 1.0))
+
+
+def write_urls(path: Path, children: list[Child], bootstrap: str) -> None:
+    """Write the addresses of a running `up` as shell variable assignments."""
+    lines = [f"{c.name.upper()}_URL={c.url}" for c in children]
+    path.write_text("\n".join([*lines, f"KAFKA_BOOTSTRAP_SERVERS={bootstrap}", ""]))
 
 
 def run_all(settings: Settings, demo: bool = False) -> None:
     """Start everything, print where it is, optionally feed the demo, and run until Ctrl-C."""
     console = Console()
-    logging.getLogger().setLevel(logging.WARNING)
-    signal.signal(signal.SIGTERM, _interrupt)
+    Interrupts().install()
+    load_model(settings.model_file)  # a bad model file fails before anything starts
     os.umask(0o077)  # the data directory holds keys, databases and records: owner-only
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     logs = data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
+    urls = data_dir / URLS_FILE
     external = "HEALTHMON_KAFKA_BOOTSTRAP_SERVERS" in os.environ
     broker = None
     children: list[Child] = []
@@ -173,6 +224,8 @@ def run_all(settings: Settings, demo: bool = False) -> None:
         key = settings.api_key_values()
         console.print(f"api key {sorted(key)[0] if key else '(from HEALTHMON_API_KEYS)'}")
         console.print(f"logs    {logs}")
+        write_urls(urls, children, bootstrap)
+        console.print(f"urls    {urls}")
         if demo:
             from services.demo import run_demo
 
@@ -186,4 +239,5 @@ def run_all(settings: Settings, demo: bool = False) -> None:
     except KeyboardInterrupt:
         console.print("stopping")
     finally:
+        urls.unlink(missing_ok=True)
         stop_all(children, broker)

@@ -8,9 +8,11 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import httpx
+import pytest
 
 
 def read_until(process: subprocess.Popen[str], pattern: str, timeout_s: float) -> str:
@@ -28,21 +30,64 @@ def read_until(process: subprocess.Popen[str], pattern: str, timeout_s: float) -
     raise AssertionError(f"no line matching {pattern!r} within {timeout_s}s:\n{''.join(seen)}")
 
 
-def test_up_demo_runs_everything_shows_alerts_and_stops_cleanly_keeping_files_private(
-    tmp_path: Path,
-) -> None:
+def start_up(
+    data_dir: Path, *args: str, ignoring: Iterable[signal.Signals] = ()
+) -> subprocess.Popen[str]:
+    """`healthmon up ARGS` on `data_dir`, started with the signals `ignoring` ignored (SIG_IGN),
+    as a script run with `trap '' INT TERM` or `nohup` would start it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEALTHMON_")}
-    env |= {"HEALTHMON_DATA_DIR": str(tmp_path / "state"), "COLUMNS": "200"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "services.cli", "up", "--demo"],
+    env |= {"HEALTHMON_DATA_DIR": str(data_dir), "COLUMNS": "200"}
+    ignored = tuple(ignoring)
+
+    def ignore() -> None:
+        for signum in ignored:
+            signal.signal(signum, signal.SIG_IGN)
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "services.cli", "up", *args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        preexec_fn=ignore,
     )
+
+
+def children_of(pid: int) -> list[int]:
+    """The processes `pid` started (for `up`: the broker and the three services)."""
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False)
+    return [int(p) for p in found.stdout.split()]
+
+
+def alive(pids: Iterable[int]) -> list[int]:
+    """Those of `pids` that still run."""
+    running = []
+    for pid in pids:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            continue
+        running.append(pid)
+    return running
+
+
+def gone_within(pids: list[int], timeout_s: float) -> list[int]:
+    """Wait up to `timeout_s` for `pids` to exit; those still running."""
+    deadline = time.monotonic() + timeout_s
+    while alive(pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return alive(pids)
+
+
+def test_up_demo_runs_everything_shows_alerts_and_stops_cleanly_keeping_files_private(
+    tmp_path: Path,
+) -> None:
+    process = start_up(tmp_path / "state", "--demo")
+    started: list[int] = []
     try:
         output = read_until(process, r"running; press Ctrl-C", timeout_s=240)
+        started = children_of(process.pid)
         urls = dict(
             re.findall(r"^(ingest|scorer|alerts)\s+(http://127\.0\.0\.1:\d+)$", output, re.M)
         )
@@ -60,12 +105,54 @@ def test_up_demo_runs_everything_shows_alerts_and_stops_cleanly_keeping_files_pr
         process.send_signal(signal.SIGINT)
         process.wait(60)
 
-    def alive(*pgrep_args: str) -> list[str]:
-        found = subprocess.run(["pgrep", *pgrep_args], capture_output=True, text=True, check=False)
-        return found.stdout.split()
-
-    assert alive("-g", str(process.pid)) == [], "a service outlived `up`"
-    assert alive("-f", str(tmp_path)) == [], "the broker outlived `up`"
+    assert len(started) == 4 and alive(started) == [], "a service or the broker outlived `up`"
     state = tmp_path / "state"
     exposed = [str(p.relative_to(state)) for p in state.rglob("*") if p.stat().st_mode & 0o077]
     assert exposed == [], "files or directories of the data directory that others may use"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_up_stops_everything_within_10s_on_a_signal_even_when_started_with_signals_ignored(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
+    state = tmp_path / "state"
+    process = start_up(state, ignoring=(signal.SIGINT, signal.SIGTERM))
+    started: list[int] = []
+    try:
+        output = read_until(process, r"running; press Ctrl-C", timeout_s=120)
+        started = children_of(process.pid)
+        assert len(started) == 4, output
+        assert not re.search(r"ERROR|Traceback|ECONNREFUSED", output), output
+        printed = dict(re.findall(r"^(ingest|scorer|alerts)\s+(http://\S+)$", output, re.M))
+        written = dict(
+            re.findall(
+                r"^(INGEST|SCORER|ALERTS)_URL=(\S+)$", (state / "urls.env").read_text(), re.M
+            )
+        )
+        assert {k.lower(): v for k, v in written.items()} == printed
+        began = time.monotonic()
+        process.send_signal(signum)
+        process.wait(10)
+        assert gone_within(started, 10 - (time.monotonic() - began)) == []
+        assert process.returncode == 0
+        assert not (state / "urls.env").exists(), "the addresses of a stopped `up` were kept"
+    finally:
+        for pid in alive([process.pid, *started]):
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_the_services_of_up_end_with_it_even_when_it_is_killed(tmp_path: Path) -> None:
+    process = start_up(tmp_path / "state")
+    started: list[int] = []
+    try:
+        read_until(process, r"running; press Ctrl-C", timeout_s=120)
+        started = children_of(process.pid)
+        cmdlines = {pid: Path(f"/proc/{pid}/cmdline").read_bytes() for pid in started}
+        services = [pid for pid, cmd in cmdlines.items() if b"services.cli" in cmd]
+        assert len(services) == 3, cmdlines
+        process.kill()
+        process.wait(10)
+        assert gone_within(services, 10) == []
+    finally:
+        for pid in alive([process.pid, *started]):
+            os.kill(pid, signal.SIGKILL)
