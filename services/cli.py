@@ -349,6 +349,19 @@ def alerts(host: Host = None, port: Port = None) -> None:
     serve(app, settings.alerts_host, settings.alerts_port, settings)
 
 
+@cli.command("receive-webhooks")
+def receive_webhooks(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free one).")] = 9000,
+    secret: Annotated[
+        str | None, typer.Option(help="The endpoint's whsec_ secret, to check signatures.")
+    ] = None,
+) -> None:
+    """Print the webhooks sent to this machine (to try alerts; `up` allows loopback URLs)."""
+    from services.webhook_receiver import serve
+
+    serve(port, secret)
+
+
 def main() -> None:
     """Entry point of the `healthmon` script."""
     cli_setup.run_reporting(cli)
