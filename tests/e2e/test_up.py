@@ -14,6 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from services.ports import free_port
+
 
 def read_until(process: subprocess.Popen[str], pattern: str, timeout_s: float) -> str:
     """Collect stdout lines until one matches `pattern`."""
@@ -155,4 +157,39 @@ def test_the_services_of_up_end_with_it_even_when_it_is_killed(tmp_path: Path) -
         assert gone_within(services, 10) == []
     finally:
         for pid in alive([process.pid, *started]):
+            os.kill(pid, signal.SIGKILL)
+
+
+def readme_try_it(port: int) -> str:
+    """The README's "Try it" commands, with the receiver on `port` and time for the alert."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    block = re.search(r"^## Try it\n.*?```sh\n(.*?)```", readme, re.S | re.M)
+    assert block, "README has no Try it commands"
+    script = block.group(1).replace("9000", str(port))
+    assert "kill %1" in script
+    return script.replace("kill %1", "sleep 5; kill %1")
+
+
+def test_the_readme_try_it_commands_bring_an_alert_to_a_receiver_on_this_machine(
+    tmp_path: Path,
+) -> None:
+    process = start_up(tmp_path / ".healthmon")
+    started: list[int] = []
+    try:
+        read_until(process, r"running; press Ctrl-C", timeout_s=120)
+        started = children_of(process.pid)
+        (tmp_path / ".venv").symlink_to(sys.prefix)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HEALTHMON_")}
+        tried = subprocess.run(
+            ["bash", "-e", "-c", readme_try_it(free_port())],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert tried.returncode == 0, tried.stderr
+        received = re.findall(r"^POST /hooks id=(\S+) signature=(\S+)$", tried.stdout, re.M)
+        assert received and all(check == "valid" for _, check in received), tried.stdout
+        assert '"type":"alert.created"' in tried.stdout and '"account_id":"acme"' in tried.stdout
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(20)
+        for pid in alive(started):
             os.kill(pid, signal.SIGKILL)
