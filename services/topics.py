@@ -26,7 +26,7 @@ from services.settings import Settings
 
 log = logging.getLogger(__name__)
 READY_TIMEOUT_S = 30.0
-BOOTSTRAP_TIMEOUT_S = 5.0
+BOOTSTRAP_TIMEOUT_S = 4.0
 """How long a command waits for the first broker answer before it says none is reachable."""
 
 
