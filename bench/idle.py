@@ -1,7 +1,8 @@
 """CPU of an idle `healthmon up`: each of its processes over a window after a rest, per broker.
 
-    python bench/idle.py                      # both brokers, 60 s rest, 60 s window
+    python bench/idle.py                      # both brokers at once, 60 s rest, 60 s window
     python bench/idle.py --rest 10 --window 20 --engine noida
+    python bench/idle.py --json               # {"noida": {"ours": ..., "scorer": ...}, ...}
 
 CPU time is read from /proc (user + system, children of each process included), so the figures
 do not depend on how busy the machine is otherwise; the broker is reported but not counted as ours.
@@ -10,6 +11,7 @@ do not depend on how busy the machine is otherwise; the broker is reported but n
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import signal
@@ -17,10 +19,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from services.ports import free_port
+
 TICK = os.sysconf("SC_CLK_TCK")
-KEEP = set(os.environ.get("BENCH_KEEP", "").split(","))
+PORTS = ("BROKER", "INGEST", "SCORER", "ALERTS")
 
 
 def descendants(pid: int) -> list[int]:
@@ -28,8 +33,11 @@ def descendants(pid: int) -> list[int]:
     found, todo = [], [pid]
     while todo:
         parent = todo.pop()
-        children = Path(f"/proc/{parent}/task/{parent}/children")
-        kids = [int(c) for c in children.read_text().split()] if children.exists() else []
+        kids = [
+            int(child)
+            for task in Path(f"/proc/{parent}/task").glob("*")
+            for child in (task / "children").read_text().split()
+        ]
         found += kids
         todo += kids
     return found
@@ -52,9 +60,11 @@ def role(pid: int) -> str:
 
 def measure(engine: str, rest_s: float, window_s: float) -> dict[str, float]:
     """Percent of a core per part of an idle `healthmon up` on `engine`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HEALTHMON_") or k in KEEP}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEALTHMON_")}
     with tempfile.TemporaryDirectory() as state:
         env |= {"HEALTHMON_DATA_DIR": state, "HEALTHMON_BROKER_ENGINE": engine}
+        # ports of their own, so that measurements side by side do not race for the defaults
+        env |= {f"HEALTHMON_{name}_PORT": str(free_port()) for name in PORTS}
         up = subprocess.Popen(
             [sys.executable, "-m", "services.cli", "up"], env=env, text=True,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
@@ -81,17 +91,31 @@ def measure(engine: str, rest_s: float, window_s: float) -> dict[str, float]:
 
 
 def main() -> None:
-    """Measure each engine and print the percentages."""
+    """Measure the engines side by side (CPU time is per process) and print the percentages."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--engine", choices=["noida", "tansu"], action="append")
     parser.add_argument("--rest", type=float, default=60.0)
     parser.add_argument("--window", type=float, default=60.0)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
-    for engine in args.engine or ["noida", "tansu"]:
-        shares = measure(engine, args.rest, args.window)
+    engines = args.engine or ["noida", "tansu"]
+    with ThreadPoolExecutor(len(engines)) as pool:
+        results = dict(
+            zip(
+                engines,
+                pool.map(lambda e: measure(e, args.rest, args.window), engines),
+                strict=True,
+            )
+        )
+    report: dict[str, dict[str, float]] = {}
+    for engine, shares in results.items():
         ours = sum(v for k, v in shares.items() if k != "broker")
-        parts = ", ".join(f"{k} {v:.2f}%" for k, v in sorted(shares.items()))
-        print(f"{engine}: ours {ours:.2f}% of a core ({parts})", flush=True)
+        report[engine] = {"ours": round(ours, 2), **{k: round(v, 2) for k, v in shares.items()}}
+        if not args.json:
+            parts = ", ".join(f"{k} {v:.2f}%" for k, v in sorted(shares.items()))
+            print(f"{engine}: ours {ours:.2f}% of a core ({parts})", flush=True)
+    if args.json:
+        print(json.dumps(report))
 
 
 if __name__ == "__main__":

@@ -57,7 +57,6 @@ async def authenticate(request: Request, secret: str) -> Caller:
     return _admit(request, found)
 
 
-
 def _known(request: Request, secret: str) -> Caller | str | None:
     """A configured or cached answer for `secret`; None when the database must be asked.
 

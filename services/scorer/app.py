@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 
-from services.http import ops_router
+from services.http import install_docs, ops_router
 from services.scorer.model import HealthModel, load_model
 from services.scorer.worker import ScorerWorker
 from services.settings import Settings
@@ -41,4 +41,5 @@ def create_app(settings: Settings, model: HealthModel | None = None) -> FastAPI:
         return None if worker.ready else "no partitions assigned and restored yet"
 
     app.include_router(ops_router(ready))
+    install_docs(app)
     return app

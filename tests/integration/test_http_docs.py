@@ -1,4 +1,5 @@
-"""/docs on ingest and alerts: Swagger UI served by the service itself, nothing from a CDN."""
+"""/docs on ingest, scorer and alerts: Swagger UI served by the service itself, nothing from a
+CDN."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from fastapi import FastAPI
 
 from services.alerts.app import create_app as alerts_app
 from services.ingest.app import create_app as ingest_app
+from services.scorer.app import create_app as scorer_app
 from services.settings import Settings
 from tests.support.live_app import live_app
 from tests.support.sinks import MemorySink
@@ -19,14 +21,17 @@ REFERENCE = re.compile(r"""(?:src|href)=["']([^"']+)["']|url:\s*["']([^"']+)["']
 
 
 def app_named(name: str, data_dir: Path) -> FastAPI:
-    """The ingest or alerts app, without Kafka."""
+    """The ingest, scorer or alerts app, without Kafka (the scorer's worker starts with the
+    server but nothing here needs it)."""
     settings = Settings(data_dir=data_dir)
     if name == "ingest":
         return ingest_app(settings, sink=MemorySink())
+    if name == "scorer":
+        return scorer_app(settings)
     return alerts_app(settings, background=False)
 
 
-@pytest.mark.parametrize("service", ["ingest", "alerts"])
+@pytest.mark.parametrize("service", ["ingest", "scorer", "alerts"])
 def test_docs_load_swagger_ui_from_the_service_itself(service: str, tmp_path: Path) -> None:
     with live_app(app_named(service, tmp_path)) as url:
         page = httpx.get(f"{url}/docs")
