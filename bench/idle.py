@@ -14,18 +14,13 @@ import argparse
 import json
 import os
 import re
-import signal
-import subprocess
-import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from services.ports import free_port
+from local_system import local_system
 
 TICK = os.sysconf("SC_CLK_TCK")
-PORTS = ("BROKER", "INGEST", "SCORER", "ALERTS")
 
 
 def descendants(pid: int) -> list[int]:
@@ -60,34 +55,17 @@ def role(pid: int) -> str:
 
 def measure(engine: str, rest_s: float, window_s: float) -> dict[str, float]:
     """Percent of a core per part of an idle `healthmon up` on `engine`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HEALTHMON_")}
-    with tempfile.TemporaryDirectory() as state:
-        env |= {"HEALTHMON_DATA_DIR": state, "HEALTHMON_BROKER_ENGINE": engine}
-        # ports of their own, so that measurements side by side do not race for the defaults
-        env |= {f"HEALTHMON_{name}_PORT": str(free_port()) for name in PORTS}
-        up = subprocess.Popen(
-            [sys.executable, "-m", "services.cli", "up"], env=env, text=True,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-        try:
-            assert up.stdout is not None
-            for line in up.stdout:
-                if "running; press Ctrl-C" in line:
-                    break
-            else:
-                raise SystemExit(f"healthmon up ({engine}) did not start")
-            time.sleep(rest_s)
-            pids = [up.pid, *descendants(up.pid)]
-            before = {pid: cpu_seconds(pid) for pid in pids}
-            time.sleep(window_s)
-            used: dict[str, float] = {}
-            for pid in pids:
-                part = "up" if pid == up.pid else role(pid)
-                used[part] = used.get(part, 0.0) + cpu_seconds(pid) - before[pid]
-            return {part: 100 * seconds / window_s for part, seconds in used.items()}
-        finally:
-            os.killpg(up.pid, signal.SIGINT)
-            up.wait(30)
+    with local_system(engine) as system:
+        up = system.process
+        time.sleep(rest_s)
+        pids = [up.pid, *descendants(up.pid)]
+        before = {pid: cpu_seconds(pid) for pid in pids}
+        time.sleep(window_s)
+        used: dict[str, float] = {}
+        for pid in pids:
+            part = "up" if pid == up.pid else role(pid)
+            used[part] = used.get(part, 0.0) + cpu_seconds(pid) - before[pid]
+        return {part: 100 * seconds / window_s for part, seconds in used.items()}
 
 
 def main() -> None:

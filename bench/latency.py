@@ -15,19 +15,14 @@ the buckets.
 from __future__ import annotations
 
 import argparse
-import os
-import signal
 import statistics
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import httpx
 import orjson
+from local_system import local_system
 from prometheus_client.parser import text_string_to_metric_families
 from workload import generate
 
@@ -92,44 +87,27 @@ def run_once(engine: str, rate: float, seconds: float) -> dict[str, tuple[float,
         bodies.append(orjson.dumps({"events": chunk}))
     receiver = ThreadingHTTPServer(("127.0.0.1", free_port()), _Accept)
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HEALTHMON_")}
-    with tempfile.TemporaryDirectory() as state:
-        ports = {name: free_port() for name in ("BROKER", "INGEST", "SCORER", "ALERTS")}
-        env |= {f"HEALTHMON_{name}_PORT": str(port) for name, port in ports.items()}
-        env |= {"HEALTHMON_DATA_DIR": state, "HEALTHMON_BROKER_ENGINE": engine}
-        up = subprocess.Popen(
-            [sys.executable, "-m", "services.cli", "up"], env=env, text=True,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-        try:
-            assert up.stdout is not None
-            for line in up.stdout:
-                if "running; press Ctrl-C" in line:
-                    break
-            else:
-                raise SystemExit(f"healthmon up ({engine}) did not start")
-            urls = {n: f"http://127.0.0.1:{p}" for n, p in ports.items() if n != "BROKER"}
-            key = Path(state, "api-key").read_text().strip()
-            client = httpx.Client(headers={"Authorization": f"Bearer {key}"}, timeout=60)
+    try:
+        with local_system(engine) as system:
+            urls = system.urls
+            client = httpx.Client(headers={"Authorization": f"Bearer {system.api_key}"}, timeout=60)
             hook = f"http://127.0.0.1:{receiver.server_port}/hook"
-            client.post(f"{urls['ALERTS']}/v1/webhook-endpoints", json={"url": hook})
+            client.post(f"{urls['alerts']}/v1/webhook-endpoints", json={"url": hook})
             started = time.monotonic()
             for n, body in enumerate(bodies):
                 time.sleep(max(0.0, started + n * BATCH / rate - time.monotonic()))
                 answer = client.post(
-                    f"{urls['INGEST']}/v1/events/batch", content=body,
+                    f"{urls['ingest']}/v1/events/batch", content=body,
                     headers={"content-type": "application/json"},
                 )  # fmt: skip
                 answer.raise_for_status()
             _settle(client, urls, events)
             pages = {
-                "scorer": client.get(f"{urls['SCORER']}/metrics").text,
-                "alerts": client.get(f"{urls['ALERTS']}/metrics").text,
+                "scorer": client.get(f"{urls['scorer']}/metrics").text,
+                "alerts": client.get(f"{urls['alerts']}/metrics").text,
             }
-        finally:
-            os.killpg(up.pid, signal.SIGINT)
-            up.wait(30)
-            receiver.shutdown()
+    finally:
+        receiver.shutdown()
     figures = {}
     for label, (service, name, labels) in FIGURES.items():
         buckets = histogram(pages[service], name, labels)
@@ -143,8 +121,8 @@ def _settle(client: httpx.Client, urls: dict[str, str], events: int, limit_s: fl
     """Wait until the scorer read every event and the alerts service has nothing pending."""
     deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
-        scorer = client.get(f"{urls['SCORER']}/metrics").text
-        alerts = client.get(f"{urls['ALERTS']}/metrics").text
+        scorer = client.get(f"{urls['scorer']}/metrics").text
+        alerts = client.get(f"{urls['alerts']}/metrics").text
         read = sum(
             s.value for f in text_string_to_metric_families(scorer) for s in f.samples
             if s.name == "healthmon_scorer_events_total"

@@ -3,20 +3,19 @@ configured): failed attempts are limited per client address, lookups stay off th
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.api_keys import create_key
 from services.ingest.app import create_app
 from services.settings import Settings
+from tests.support.event_loop import sql_on_the_event_loop as on_the_event_loop
 from tests.support.sinks import MemorySink
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -68,18 +67,8 @@ def test_an_address_that_keeps_failing_gets_429_before_any_lookup_while_valid_ke
 @pytest.fixture
 def sql_on_the_event_loop() -> Iterator[list[str]]:
     """SQL statements that any engine runs on a thread with a running event loop."""
-    seen: list[str] = []
-
-    def check(*args: Any) -> None:
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return
-        seen.append(args[2])
-
-    event.listen(Engine, "before_cursor_execute", check)
-    yield seen
-    event.remove(Engine, "before_cursor_execute", check)
+    with on_the_event_loop() as seen:
+        yield seen
 
 
 def test_keys_are_looked_up_off_the_event_loop(
