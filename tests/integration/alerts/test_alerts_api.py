@@ -14,23 +14,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.alerts.app import create_app
 from services.alerts.store import record_change
-from services.settings import Settings
 from tests.support.changes import risk_change
 from tests.support.events import T0
-from tests.support.secrets import TEST_SECRET_KEY
+from tests.support.secrets import alerts_settings
 
 KEY = {"Authorization": "Bearer key-1"}
 
 
 @pytest.fixture
 def client(engine: Engine, tmp_path: Path) -> Iterator[TestClient]:
-    url = engine.url.render_as_string(hide_password=False)
-    settings = Settings(
-        api_keys="key-1",  # type: ignore[arg-type]
-        database_url=url,
-        data_dir=tmp_path,
-        secret_keys=TEST_SECRET_KEY,  # type: ignore[arg-type]
-    )
+    settings = alerts_settings(engine, tmp_path)
     with TestClient(create_app(settings, background=False)) as test_client:
         yield test_client
 

@@ -14,11 +14,10 @@ from standardwebhooks.webhooks import Webhook
 
 from services.alerts.app import create_app
 from services.alerts.store import record_change, utcnow
-from services.settings import Settings
 from tests.integration.alerts.test_delivery import drain
 from tests.support.changes import risk_change
 from tests.support.receiver import http_receiver
-from tests.support.secrets import LOOPBACK, TEST_SECRET_KEY
+from tests.support.secrets import LOOPBACK, alerts_settings
 
 KEY = {"Authorization": "Bearer key-1"}
 ROUTES_FILE = """
@@ -33,13 +32,8 @@ channels = [{ type = "email", to = ["oncall@example.com"] }]
 def client(engine: Engine, tmp_path: Path) -> Iterator[TestClient]:
     routes = tmp_path / "routes.toml"
     routes.write_text(ROUTES_FILE)
-    settings = Settings(
-        api_keys="key-1",  # type: ignore[arg-type]
-        database_url=engine.url.render_as_string(hide_password=False),
-        data_dir=tmp_path,
-        routes_file=routes,
-        secret_keys=TEST_SECRET_KEY,  # type: ignore[arg-type]
-        webhook_allow_networks=LOOPBACK,  # type: ignore[arg-type]
+    settings = alerts_settings(
+        engine, tmp_path, routes_file=routes, webhook_allow_networks=LOOPBACK
     )
     with TestClient(create_app(settings, background=False)) as test_client:
         yield test_client

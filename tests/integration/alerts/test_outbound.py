@@ -22,11 +22,10 @@ from services.alerts.delivery import DeliveryWorker, send_ping
 from services.alerts.outbound import EXCERPT_CHARS, OutboundPolicy, outbound_client
 from services.alerts.store import create_endpoint, record_change, utcnow
 from services.alerts.tables import DeliveryAttemptRow, DeliveryRow
-from services.settings import Settings
 from tests.integration.alerts.test_delivery import FAST, deliveries, drain
 from tests.support.changes import risk_change
 from tests.support.receiver import http_receiver
-from tests.support.secrets import BOX, LOOPBACK, TEST_SECRET_KEY
+from tests.support.secrets import BOX, LOOPBACK, alerts_settings
 
 KEY = {"Authorization": "Bearer key-1"}
 STRICT = FAST.model_copy(update={"webhook_allow_networks": []})
@@ -35,12 +34,7 @@ STRICT = FAST.model_copy(update={"webhook_allow_networks": []})
 
 @pytest.fixture
 def client(engine: Engine, tmp_path: Path) -> Iterator[TestClient]:
-    settings = Settings(
-        api_keys="key-1",  # type: ignore[arg-type]
-        database_url=engine.url.render_as_string(hide_password=False),
-        data_dir=tmp_path,
-        secret_keys=TEST_SECRET_KEY,  # type: ignore[arg-type]
-    )
+    settings = alerts_settings(engine, tmp_path)
     with TestClient(create_app(settings, background=False)) as test_client:
         yield test_client
 

@@ -18,11 +18,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.alerts.app import create_app
 from services.alerts.store import record_change
-from services.settings import Settings
 from tests.support.changes import risk_change
 from tests.support.edges import IDS, NON_FINITE, NUMBERS, edge_times, in_utc
 from tests.support.events import T0
-from tests.support.secrets import LOOPBACK, TEST_SECRET_KEY
+from tests.support.secrets import LOOPBACK, alerts_settings
 
 KEY = {"Authorization": "Bearer key-1"}
 EDGES = settings(
@@ -33,13 +32,7 @@ EDGES = settings(
 
 @pytest.fixture
 def client(engine: Engine, tmp_path: Path) -> Iterator[TestClient]:
-    settings_ = Settings(
-        api_keys="key-1",  # type: ignore[arg-type]
-        database_url=engine.url.render_as_string(hide_password=False),
-        data_dir=tmp_path,
-        secret_keys=TEST_SECRET_KEY,  # type: ignore[arg-type]
-        webhook_allow_networks=LOOPBACK,  # type: ignore[arg-type]
-    )
+    settings_ = alerts_settings(engine, tmp_path, webhook_allow_networks=LOOPBACK)
     with TestClient(create_app(settings_, background=False)) as test_client:
         yield test_client
 

@@ -14,11 +14,10 @@ from sqlalchemy import Engine, event
 
 from services.alerts.app import create_app
 from services.alerts.store import record_change, utcnow
-from services.settings import Settings
 from tests.support.changes import risk_change
 from tests.support.live_app import live_app
 from tests.support.receiver import http_receiver
-from tests.support.secrets import LOOPBACK, TEST_SECRET_KEY
+from tests.support.secrets import LOOPBACK, alerts_settings
 
 KEY = {"Authorization": "Bearer key-1"}
 COMMIT_DELAY_S = 0.3
@@ -26,13 +25,7 @@ COMMIT_DELAY_S = 0.3
 
 @pytest.fixture
 def api(engine: Engine, tmp_path: Path) -> Iterator[httpx.Client]:
-    settings = Settings(
-        api_keys="key-1",  # type: ignore[arg-type]
-        database_url=engine.url.render_as_string(hide_password=False),
-        data_dir=tmp_path,
-        secret_keys=TEST_SECRET_KEY,  # type: ignore[arg-type]
-        webhook_allow_networks=LOOPBACK,  # type: ignore[arg-type]
-    )
+    settings = alerts_settings(engine, tmp_path, webhook_allow_networks=LOOPBACK)
     app = create_app(settings, background=False)
 
     def slow_commit(*_: Any) -> None:  # a busy database: the commit lands late
