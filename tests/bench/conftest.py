@@ -7,4 +7,4 @@ from pathlib import Path
 
 BENCH = str(Path(__file__).resolve().parents[2] / "bench")
 if BENCH not in sys.path:
-    sys.path.insert(0, BENCH)
+    sys.path.append(BENCH)
