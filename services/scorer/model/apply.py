@@ -11,9 +11,10 @@ from services.scorer.model.config import HealthModel, Spec
 from services.scorer.model.evaluate import FED_BY, Evaluation, evaluate_health
 from services.scorer.model.fold import Critical, fold
 from services.scorer.model.sketch import id_hash
-from services.scorer.model.state import DAY, AccountState
+from services.scorer.model.state import COMPONENTS, DAY, AccountState
 
 TRAIT_FIELDS = ("name", "segment", "csm_owner", "seats", "mrr", "lifecycle_stage")
+Reference = tuple[float, dict[str, float]]  # a score a drop is measured from, with its components
 
 
 class LateEvent(ValueError):
@@ -106,13 +107,20 @@ def apply_traits(state: AccountState, update: AccountUpdate) -> AccountState:
     return state
 
 
-def _drop_reference(state: AccountState, spec: Spec, at: int) -> float | None:
-    """The score a drop is measured from: the last published one, or the window's best day."""
+def _drop_reference(state: AccountState, spec: Spec, at: int) -> Reference | None:
+    """The score a drop is measured from, with its components: the last published one, or the
+    window's best day once that is older."""
     window = spec.changes.drop_window_days * DAY
     if state.published_at is not None and at - state.published_at <= window:
-        return state.published_score
-    recent = [s for d, s in state.daily.items() if d * DAY >= at - window]
-    return max(recent, default=None)
+        if state.published_score is None:
+            return None
+        return state.published_score, state.published_parts
+    recent = [(s, d) for d, s in state.daily.items() if d * DAY >= at - window]
+    if not recent:
+        return None
+    score, day = max(recent)
+    parts = zip(COMPONENTS, state.daily_parts.get(day, ()), strict=False)
+    return score, {name: float(p) for name, p in parts if p is not None}
 
 
 def _trend(state: AccountState, spec: Spec, at: int, score: float | None) -> float | None:
@@ -138,19 +146,33 @@ def _decide(
     if event is not None and (critical or score != state.score):
         state.note_trigger(event.event_id)
     moved = band != state.band
-    dropped = False
+    drop = None
     if score is not None and not moved:
         reference = _drop_reference(state, spec, at)
-        dropped = reference is not None and reference - score >= spec.changes.drop_points
+        if reference is not None and reference[0] - score >= spec.changes.drop_points:
+            drop = reference
     previous_band = state.band
     state.score, state.band, state.evaluated_at = score, band, at
     change = None
-    if moved or dropped or critical:
+    if moved or drop or critical:
         trend = _trend(state, spec, at, score)  # against the days before this score is noted
-        change = _change(state, model, at, health, previous_band, trend, event, critical, now)
+        change = _change(state, model, at, health, previous_band, trend, event, critical, now, drop)
     if score is not None:
-        state.daily[at // DAY] = round(score, 1)
+        _note_day(state, at // DAY, score, health)
     return change
+
+
+def _note_day(state: AccountState, today: int, score: float, health: Evaluation) -> None:
+    """Note today's score and its components. Components are kept only for the days a drop can
+    still be measured from: past days with no later past day scoring as high."""
+    if today not in state.daily_parts:  # a new day: the days before it are final
+        best = None
+        for day in sorted((d for d in state.daily if d < today), reverse=True):
+            if best is not None and state.daily[day] <= best:
+                state.daily_parts.pop(day, None)
+            best = state.daily[day] if best is None else max(best, state.daily[day])
+    state.daily[today] = round(score, 1)
+    state.daily_parts[today] = [None if p.score is None else round(p.score) for p in health.parts]
 
 
 def _change(
@@ -163,9 +185,17 @@ def _change(
     event: Event | None,
     critical: Critical | None,
     now: datetime | None,
+    drop: Reference | None = None,
 ) -> RiskChange:
-    """The change to publish, explained (validated as a whole, from plain data)."""
+    """The change to publish, explained (validated as a whole, from plain data).
+
+    A drop is shown against the score it was measured from (`drop`); any other change against
+    the last published score.
+    """
     score, published = health.score, state.published_score
+    before = state.published_parts
+    if drop is not None:
+        published, before = drop
     state.seq += 1
     change = RiskChange.model_validate(
         {
@@ -180,7 +210,7 @@ def _change(
             "delta": None if score is None or published is None else round(score - published, 2),
             "trend_7d": trend,
             "components": component_values(health),
-            "reasons": _reasons(state, health, previous_band, critical),
+            "reasons": _reasons(before, health, previous_band, critical),
             "trigger_event_ids": list(state.pending),
             "segment": state.traits.get("segment"),
             "csm_owner": state.traits.get("csm_owner"),
@@ -212,16 +242,20 @@ def components_of(health: Evaluation) -> list[Component]:
 
 
 def _reasons(
-    state: AccountState, health: Evaluation, previous_band: str, critical: Critical | None
+    parts_before: dict[str, float],
+    health: Evaluation,
+    previous_band: str,
+    critical: Critical | None,
 ) -> list[Reason]:
-    """The critical signal first, then what moved each component, the largest move first."""
+    """The critical signal first, then what moved each component since `parts_before`, the
+    largest move first."""
     reasons = [Reason(code=critical[1], message=critical[2])] if critical else []
     known = previous_band in BAND_RANK and health.band in BAND_RANK
     if known and BAND_RANK[health.band] > BAND_RANK[previous_band]:
         reasons.append(Reason(code="recovery", message=f"Health recovered to {health.band}."))
     moves = []
     for part in health.parts:
-        before = state.published_parts.get(part.name)
+        before = parts_before.get(part.name)
         if part.stale:
             moves.append(
                 (

@@ -27,6 +27,11 @@ def _later(current: list[Any], candidate: list[Any]) -> list[Any]:
     return max(current, candidate) if current else candidate
 
 
+def _unresolved(failed: int, resolved: int, resolved_all: int) -> bool:
+    """Whether a failure (or dispute) at `failed` is still open after the resolutions given."""
+    return failed > max(resolved, resolved_all)
+
+
 def fold_usage(state: AccountState, event: Event, spec: Spec, t: int) -> Critical | None:
     props: Any = event.properties
     day = t // DAY
@@ -59,6 +64,7 @@ def fold_ticket(state: AccountState, event: Event, spec: Spec, t: int) -> Critic
         return None
     key = str(props.ticket_id)[:40]
     old = state.tickets.get(key)
+    was_urgent = bool(old and old[1] and old[2] == "urgent")
     # [status time, open, priority, escalated, priority time]: status and priority are each the
     # latest by event time (ties broken by value), escalation is sticky.
     entry: list[Any] = list(old) if old else [0, 1, "normal", 0, 0]
@@ -77,7 +83,7 @@ def fold_ticket(state: AccountState, event: Event, spec: Spec, t: int) -> Critic
     state.tickets[key] = entry
     if event.type == "ticket_opened":
         state.opened[t // DAY] = state.opened.get(t // DAY, 0) + 1
-    if getattr(props, "priority", None) == "urgent" and entry[1]:
+    if entry[1] and entry[2] == "urgent" and not was_urgent:  # news once, until it closes
         return (
             "urgent_ticket",
             "support.urgent_ticket",
@@ -95,6 +101,10 @@ def fold_payment(state: AccountState, event: Event, t: int, id_hash: str) -> Cri
             key = invoice or f"e:{id_hash}"
             failed, ok = state.invoices.get(key, [0, 0])
             state.invoices[key] = [max(failed, t), ok]
+            if _unresolved(failed, ok, state.resolved_all) or not _unresolved(
+                t, ok, state.resolved_all
+            ):
+                return None  # a retry of a failure already reported, or one already recovered
             which = f" (invoice {invoice})" if invoice else ""
             return (
                 "payment_failed",
@@ -111,6 +121,9 @@ def fold_payment(state: AccountState, event: Event, t: int, id_hash: str) -> Cri
             key = dispute or f"e:{id_hash}"
             opened, closed = state.disputes.get(key, [0, 0])
             state.disputes[key] = [max(opened, t), closed]
+            closed_all = state.disputes_closed_all
+            if _unresolved(opened, closed, closed_all) or not _unresolved(t, closed, closed_all):
+                return None  # the same dispute again, or one already closed
             return "dispute_opened", "billing.dispute_opened", "The customer disputed a charge."
         case "dispute_closed":
             if dispute:
@@ -122,8 +135,9 @@ def fold_payment(state: AccountState, event: Event, t: int, id_hash: str) -> Cri
             status = {"subscription_started": "active", "subscription_canceled": "canceled"}.get(
                 event.type, "ended"
             )
+            before = state.subscription[2] if state.subscription else None
             state.subscription = _later(state.subscription, [t, SUBSCRIPTION_RANK[status], status])
-            if status == "canceled" and state.subscription[2] == "canceled":
+            if before != "canceled" and state.subscription[2] == "canceled":
                 message = "The subscription is set to cancel."
                 return "subscription_canceled", "billing.cancellation_scheduled", message
         case "subscription_changed":

@@ -20,7 +20,7 @@ COMPONENTS = ("usage", "support", "billing", "sentiment")
 # Fields that depend on the order and batching of arrival, not only on which events arrived.
 PATH_FIELDS = (
     "offsets", "recent_ids", "seq", "score", "band", "evaluated_at", "published_score",
-    "published_at", "published_parts", "daily", "pending",
+    "published_at", "published_parts", "daily", "daily_parts", "pending",
 )  # fmt: skip
 
 
@@ -72,6 +72,8 @@ class AccountState:
     published_at: int | None = None
     published_parts: dict[str, float] = field(default_factory=dict)
     daily: dict[int, float] = field(default_factory=dict)  # day -> last score that day
+    # day -> its components then (in COMPONENTS order, whole points): what a drop is explained by
+    daily_parts: dict[int, list[int | None]] = field(default_factory=dict)
     pending: list[str] = field(default_factory=list)  # event ids since the last change
     # derived, never stored: component results and the last evaluation, reused while valid
     cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -116,6 +118,8 @@ class AccountState:
         self.cache["pruned"] = today
         if self.daily and min(self.daily) <= today - score_days:
             _drop_days(self.daily, today - score_days)
+        if self.daily_parts and min(self.daily_parts) <= today - score_days:
+            _drop_days(self.daily_parts, today - score_days)
         pruned = False
         for series, days in ((self.activity, keep_days), (self.opened, keep_days),
                              (self.users, sketch_days)):  # fmt: skip
@@ -150,7 +154,7 @@ class AccountState:
         """Plain data for the changelog (day-keyed maps become [day, value] pairs)."""
         data = dict(vars(self))
         del data["cache"]
-        for name in ("activity", "users", "opened", "daily"):
+        for name in ("activity", "users", "opened", "daily", "daily_parts"):
             data[name] = sorted(getattr(self, name).items())
         data["recent_ids"] = "".join(self.recent_ids)
         data["users"] = [
@@ -162,7 +166,7 @@ class AccountState:
     def from_dict(cls, data: dict[str, Any]) -> AccountState:
         """Rebuild from `to_dict` output."""
         data = dict(data)
-        for name in ("activity", "opened", "daily"):
+        for name in ("activity", "opened", "daily", "daily_parts"):
             data[name] = {int(d): v for d, v in data.get(name, [])}
         ids = data.get("recent_ids", "")
         data["recent_ids"] = [ids[i : i + ID_HASH_CHARS] for i in range(0, len(ids), ID_HASH_CHARS)]
