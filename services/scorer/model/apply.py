@@ -196,6 +196,7 @@ def _change(
     before = state.published_parts
     if drop is not None:
         published, before = drop
+    delta = None if score is None or published is None else round(score - published, 2)
     state.seq += 1
     change = RiskChange.model_validate(
         {
@@ -207,10 +208,12 @@ def _change(
             "model_version": model.version,
             "previous": {"score": published, "band": previous_band},
             "current": {"score": score, "band": health.band},
-            "delta": None if score is None or published is None else round(score - published, 2),
+            "delta": delta,
             "trend_7d": trend,
             "components": component_values(health),
-            "reasons": _reasons(before, health, previous_band, critical),
+            "reasons": _reasons(
+                before, health, previous_band, critical, delta is not None and delta < 0
+            ),
             "trigger_event_ids": list(state.pending),
             "segment": state.traits.get("segment"),
             "csm_owner": state.traits.get("csm_owner"),
@@ -246,9 +249,10 @@ def _reasons(
     health: Evaluation,
     previous_band: str,
     critical: Critical | None,
+    fell: bool = False,
 ) -> list[Reason]:
     """The critical signal first, then what moved each component since `parts_before`, the
-    largest move first."""
+    largest move first; when the score `fell`, only what moved down explains it."""
     reasons = [Reason(code=critical[1], message=critical[2])] if critical else []
     known = previous_band in BAND_RANK and health.band in BAND_RANK
     if known and BAND_RANK[health.band] > BAND_RANK[previous_band]:
@@ -274,7 +278,7 @@ def _reasons(
             drop = (before if before is not None else 100.0) - part.score
             for signal in bad[:2]:
                 moves.append((drop, Reason(code=signal.code, message=sentence(signal.message))))
-        elif part.score >= before + 1:
+        elif part.score >= before + 1 and not fell:
             message = f"{part.name.title()} improved from {before:.0f} to {part.score:.0f}."
             moves.append(
                 (part.score - before, Reason(code=f"{part.name}.improved", message=message))

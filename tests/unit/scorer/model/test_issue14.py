@@ -126,3 +126,31 @@ def test_one_critical_change_per_dispute_ticket_and_cancellation() -> None:
         ]
     )
     assert len(critical(worse, "support.urgent_ticket")) == 1
+
+
+def test_a_drop_lists_what_fell_not_what_improved_on_the_way() -> None:
+    """Sentiment improves, then support collapses: the drop's reasons are about support only."""
+    at = T0 + days(27.5)
+    tickets = [
+        event("ticket", "ticket_opened", ticket_id=f"h{n}", priority="high", at=at)
+        for n in range(4)
+    ]
+    events = by_time(
+        [
+            *daily_use(0, 28),
+            event("payment", "invoice_paid", invoice_id="in0", at=T0),
+            event("ticket", "ticket_opened", ticket_id="t0", at=T0 + days(1)),
+            event("ticket", "ticket_closed", ticket_id="t0", at=T0 + days(1.5)),
+            event("usage", "nps_response", score=0, at=T0 + days(27.2)),
+            event("usage", "nps_response", score=10, at=T0 + days(27.3)),
+            event("usage", "nps_response", score=10, at=T0 + days(27.3)),
+            *tickets,
+            event("ticket", "ticket_escalated", ticket_id="h0", at=at),
+            event("ticket", "ticket_escalated", ticket_id="h1", at=at),
+        ]
+    )
+    _, changes = fold_all(events)
+    drop = changes[-1]
+    assert drop.occurred_at == at and drop.current.band == drop.previous.band
+    assert drop.delta is not None and drop.delta <= -MODEL.base.changes.drop_points
+    assert [r.code.partition(".")[0] for r in drop.reasons] == ["support"] * len(drop.reasons)
