@@ -78,6 +78,31 @@ def recent_and_norm(
     return recent, history * windows.recent_days / history_days
 
 
+def activity_week_and_norm(state: AccountState, spec: Spec, at: int) -> tuple[int, float | None]:
+    """Usage events in the last complete week and the account's weekly norm before it (None
+    with too little history).
+
+    Today is still under way, so it is compared like for like: it replaces the same weekday a
+    week ago only once it is ahead of it. A steady account reads on its norm at any time of day,
+    and a weekday-only one on every day of the week; a drop shows from its first complete day.
+    """
+    windows = spec.time
+    today = at // DAY
+    week_from = today - windows.recent_days  # the complete week is week_from .. today - 1
+    history_from = max(today - windows.baseline_days, (state.first_at or at) // DAY)
+    week = history = 0
+    for day, count in state.activity.items():
+        if week_from < day < today:
+            week += count
+        elif history_from <= day < week_from:
+            history += count
+    week += max(state.activity.get(today, 0), state.activity.get(week_from, 0))
+    history_days = week_from - history_from
+    if history_days < windows.recent_days:
+        return week, None
+    return week, history * windows.recent_days / history_days
+
+
 def _weighted(signals: list[Signal], weights: Mapping[Any, float]) -> float | None:
     """The mean of the signals' scores, weighted by the part of their code after the dot."""
     total = points = 0.0
@@ -102,7 +127,7 @@ def usage(state: AccountState, spec: Spec, at: int) -> Part:
     today = at // DAY
     signals: list[Signal] = []
     weeks = windows.baseline_days // 7
-    recent, norm = recent_and_norm(state.activity, state, spec, at)
+    recent, norm = activity_week_and_norm(state, spec, at)
     if norm is not None and norm >= rules.activity_min_norm:
         ratio = recent / norm
         args: tuple[Any, ...]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from schemas import Event
 from services.scorer.model import AccountState, default_model
 from services.scorer.model.components import Part, billing, sentiment, support, usage
 from services.scorer.model.config import Spec
@@ -20,7 +23,7 @@ def signal(part: Part, code: str) -> tuple[float, str]:
     return found.score, found.message
 
 
-def steady_use(weeks: int = 4, per_day: int = 3, users: int = 3) -> list:
+def steady_use(weeks: int = 4, per_day: int = 3, users: int = 3) -> list[Event]:
     return [
         event("usage", "active", user_id=f"u{n % users}", at=T0 + days(d))
         for d in range(weeks * 7)
@@ -31,20 +34,63 @@ def steady_use(weeks: int = 4, per_day: int = 3, users: int = 3) -> list:
 def test_activity_is_judged_against_the_accounts_own_norm() -> None:
     state, _ = fold_all(steady_use())
     assert signal(usage(state, BASE, at(27)), "usage.activity")[0] == 100
-    # a week later without activity: nothing this week against a norm of 21 events
-    score, message = signal(usage(state, BASE, at(34)), "usage.activity")
+    # a complete week without activity: nothing this week against a norm of 21 events
+    score, message = signal(usage(state, BASE, at(35)), "usage.activity")
     assert score == 0 and message == "no activity this week, against a norm of 21 events a week"
     half = [
         e for e in steady_use() if e.occurred_at < T0 + days(21) or e.properties.user_id == "u0"
     ]
     state, _ = fold_all(half)
-    score, message = signal(usage(state, BASE, at(27)), "usage.activity")
+    assert signal(usage(state, BASE, at(27)), "usage.activity")[0] < 50  # six days of it
+    score, message = signal(usage(state, BASE, at(28)), "usage.activity")  # a complete week
     assert 30 < score < 40 and "% below this account's 4-week norm" in message
 
 
 def test_young_accounts_have_no_norm_yet() -> None:
     state, _ = fold_all(steady_use(weeks=1))
     assert "usage.activity" not in {s.code for s in usage(state, BASE, at(6)).signals}
+
+
+def activity_through_a_day(use: list[Event], day: int) -> list[float]:
+    """The activity score at every hour of `day` (from 00:00), with the events up to then."""
+    state, scores = AccountState("acct-1"), []
+    pending = sorted(use, key=lambda e: e.occurred_at)
+    for hour in range(24):
+        now = T0 + days(day) + timedelta(hours=hour - T0.hour)
+        state, _ = fold_all([e for e in pending if e.occurred_at <= now], state)
+        pending = [e for e in pending if e.occurred_at > now]
+        scores.append(signal(usage(state, BASE, int(now.timestamp())), "usage.activity")[0])
+    return scores
+
+
+def test_a_steady_account_is_on_its_norm_at_any_time_of_day() -> None:
+    # three events a day at 09:00, 13:00 and 17:00 for six weeks: today's partial day is no drop
+    use = [
+        event("usage", "active", user_id="u", at=T0 + days(d) + timedelta(hours=h))
+        for d in range(43)
+        for h in (0, 4, 8)
+    ]
+    assert activity_through_a_day(use, 42) == [100.0] * 24
+
+
+def test_a_weekday_only_account_is_on_its_norm_every_day_of_the_week() -> None:
+    # T0 is a Sunday: days 1-5 of each week are Monday to Friday
+    use = [
+        event("usage", "active", user_id="u", at=T0 + days(d) + timedelta(hours=h))
+        for d in range(50)
+        if d % 7 in range(1, 6)
+        for h in (0, 4)
+    ]
+    for day in range(42, 49):
+        assert activity_through_a_day(use, day) == [100.0] * 24, f"weekday {day % 7}"
+
+
+def test_activity_today_counts_once_it_is_ahead_of_the_same_day_last_week() -> None:
+    # four steady weeks, eight quiet days, then back today: not "no activity this week"
+    use = [*steady_use(), event("usage", "active", user_id="u", at=T0 + days(36))]
+    state, _ = fold_all(use)
+    score, message = signal(usage(state, BASE, at(36)), "usage.activity")
+    assert 0 < score < 10 and message.startswith("weekly activity is 95% below")
 
 
 def test_seats_in_use_recency_and_breadth() -> None:
@@ -180,5 +226,5 @@ def test_signals_are_explained_worst_first_with_their_figures_filled_in() -> Non
     worst = part.worst_first()
     assert [s.score for s in worst] == sorted(s.score for s in part.signals)
     assert worst[0].code == "usage.activity"
-    assert worst[0].message == "no activity this week, against a norm of 16 events a week"
+    assert worst[0].message == "no activity this week, against a norm of 17 events a week"
     assert signal(part, "usage.recency")[1] == "no product activity for 12 days"
