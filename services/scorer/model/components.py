@@ -179,7 +179,10 @@ def _onboarding(state: AccountState, spec: Spec, at: int) -> tuple[float, bool, 
 
 
 def support(state: AccountState, spec: Spec, at: int) -> Part:
-    """Open tickets by priority, escalations, ticket rate against the norm, CSAT."""
+    """Open tickets by priority, escalations, ticket rate against the norm.
+
+    CSAT answers count in sentiment only: one source, counted once.
+    """
     if "t" not in state.kinds:
         return Part("support", None)
     rules = spec.support
@@ -207,10 +210,6 @@ def support(state: AccountState, spec: Spec, at: int) -> Part:
         times = f"{recent / norm:.1f}x the usual rate" if norm else "none in the weeks before"
         message = f"{recent} tickets opened this week, {times}"
         signals.append(Signal("support.ticket_rate", clamp(100 - rules.rate_penalty), message))
-    average = _csat_average(state)
-    if average is not None and average < rules.csat_floor:
-        score = clamp(100 - rules.csat_penalty_per_point * (rules.csat_floor - average))
-        signals.append(Signal("support.csat", score, f"recent CSAT averages {average:.1f} of 5"))
     penalty = sum(100 - s.score for s in signals)
     return Part("support", clamp(100 - penalty), False, signals)
 
