@@ -2,36 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 from kafka import KafkaConsumer
 
 from services.batched_sends import default_partition
 from services.broker import Broker
-from services.ingest.producer import ProduceError, Record, kafka_sink
+from services.ingest.producer import ProduceError, Record, RecordSink, kafka_sink
 from services.settings import Settings
 from services.topics import ensure_topics, topic_names
 
 
-@pytest.mark.parametrize("producer", ["confluent", "aiokafka"])
-async def test_records_are_on_the_topic_once_send_all_returns(
-    broker: Broker, topic_prefix: str, producer: str
-) -> None:
+@pytest.fixture(params=["confluent", "aiokafka"])
+async def sink(
+    request: pytest.FixtureRequest, broker: Broker, topic_prefix: str
+) -> AsyncIterator[tuple[RecordSink, str]]:
+    """Ingest's sink with each producer, started, and the usage topic it writes to."""
     settings = Settings(
         kafka_bootstrap_servers=broker.bootstrap,
         topic_prefix=topic_prefix,
-        ingest_producer=producer,  # type: ignore[arg-type]
+        ingest_producer=request.param,
     )
     ensure_topics(settings)
-    topic = topic_names(settings).usage_events
-    sink = kafka_sink(settings)
-    await sink.start()
+    started = kafka_sink(settings)
+    await started.start()
     try:
-        assert await sink.problem() is None
-        await sink.send_all(
-            [Record(topic, f"acct-{i % 3}".encode(), b'{"n":%d}' % i) for i in range(30)]
-        )
+        yield started, topic_names(settings).usage_events
     finally:
-        await sink.stop()
+        await started.stop()
+
+
+async def test_records_are_on_the_topic_once_send_all_returns(
+    broker: Broker, sink: tuple[RecordSink, str]
+) -> None:
+    sink_, topic = sink
+    assert await sink_.problem() is None
+    await sink_.send_all(
+        [Record(topic, f"acct-{i % 3}".encode(), b'{"n":%d}' % i) for i in range(30)]
+    )
     consumer = KafkaConsumer(
         topic,
         bootstrap_servers=broker.bootstrap,
@@ -58,26 +67,14 @@ def read_all(bootstrap: str, topic: str) -> list[bytes]:
     return values
 
 
-@pytest.mark.parametrize("producer", ["confluent", "aiokafka"])
 async def test_a_record_kafka_refuses_as_too_large_is_named_and_the_others_are_written(
-    broker: Broker, topic_prefix: str, producer: str
+    broker: Broker, sink: tuple[RecordSink, str]
 ) -> None:
-    settings = Settings(
-        kafka_bootstrap_servers=broker.bootstrap,
-        topic_prefix=topic_prefix,
-        ingest_producer=producer,  # type: ignore[arg-type]
-    )
-    ensure_topics(settings)
-    topic = topic_names(settings).usage_events
-    sink = kafka_sink(settings)
-    await sink.start()
-    try:
-        with pytest.raises(ProduceError) as refused:
-            await sink.send_all(
-                [Record(topic, b"a", b"small"), Record(topic, b"a", b"x" * 2_000_000),
-                 Record(topic, b"b", b"after")]
-            )  # fmt: skip
-    finally:
-        await sink.stop()
+    sink_, topic = sink
+    with pytest.raises(ProduceError) as refused:
+        await sink_.send_all(
+            [Record(topic, b"a", b"small"), Record(topic, b"a", b"x" * 2_000_000),
+             Record(topic, b"b", b"after")]
+        )  # fmt: skip
     assert refused.value.failed == frozenset({1}) and refused.value.too_large
     assert sorted(read_all(broker.bootstrap, topic)) == [b"after", b"small"]
