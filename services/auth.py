@@ -72,11 +72,10 @@ def _known(request: Request, secret: str) -> Caller | str | None:
         return found
     failures = failures_of(request)
     if wait := failures.wait(client_address(request)):
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
+        raise too_many(
             f"too many failed authentications from this address ({failures.burst:g} at once, "
-            f"then one every {1 / failures.rate:g} s); retry after the time in Retry-After",
-            headers={"Retry-After": RateLimiter.retry_after(wait)},
+            f"then one every {1 / failures.rate:g} s)",
+            wait,
         )
     return found
 
@@ -88,13 +87,21 @@ def _admit(request: Request, found: Caller | str) -> Caller:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"{found} API key", headers=CHALLENGE)
     limiter: RateLimiter = request.app.state.limiter
     if wait := limiter.take(found.key_id):
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
+        raise too_many(
             f"rate limit of this API key passed ({limiter.rate:g} requests/s, bursts of "
-            f"{limiter.burst:g}); retry after the time in Retry-After",
-            headers={"Retry-After": RateLimiter.retry_after(wait)},
+            f"{limiter.burst:g})",
+            wait,
         )
     return found
+
+
+def too_many(why: str, wait: float) -> HTTPException:
+    """429 saying `why`, with the seconds to wait in Retry-After."""
+    return HTTPException(
+        status.HTTP_429_TOO_MANY_REQUESTS,
+        f"{why}; retry after the time in Retry-After",
+        headers={"Retry-After": RateLimiter.retry_after(wait)},
+    )
 
 
 def client_address(request: Request) -> str:
