@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Awaitable, Callable
+from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request, Response, status
@@ -109,14 +111,14 @@ async def require_json(request: Request) -> None:
 
 
 DOCS_ASSETS = "/docs/assets"
-SWAGGER_FILES = frozenset({"swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png"})
+SWAGGER_FILES = frozenset({"swagger-ui-bundle.js", "swagger-ui.css", "favicon.png"})
+SWAGGER_DIR = Path(str(files("fastapi_offline").joinpath("static")))
+"""Swagger UI 5's files as fastapi-offline ships them."""
 
 
 def install_docs(app: FastAPI) -> None:
-    """Serve /docs with Swagger UI's files from this service (swagger-ui-bundle), not a CDN;
+    """Serve /docs with Swagger UI's files from this service (fastapi-offline's), not a CDN;
     drop FastAPI's /redoc, which only works from a CDN."""
-    from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
-
     dropped = {app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url}
     app.router.routes[:] = [r for r in app.router.routes if getattr(r, "path", None) not in dropped]
     app.redoc_url = None
@@ -129,7 +131,7 @@ def install_docs(app: FastAPI) -> None:
             title=f"{app.title} - API docs",
             swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
             swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
-            swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png",
             swagger_ui_parameters={"validatorUrl": None},  # no badge from validator.swagger.io
         )
 
@@ -137,7 +139,7 @@ def install_docs(app: FastAPI) -> None:
     async def asset(name: str) -> FileResponse:
         if name not in SWAGGER_FILES:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such file")
-        return FileResponse(f"{swagger_ui_path}/{name}")
+        return FileResponse(SWAGGER_DIR / name)
 
 
 def install_common(app: FastAPI, max_body_bytes: int) -> None:
