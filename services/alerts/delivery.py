@@ -130,8 +130,11 @@ class DeliveryWorker:
                     started = 0
                 if started:
                     continue
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for drops a cancellation
+                # that comes as the event is set (a send ending), and the worker never stops
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), wait)
+                    async with asyncio.timeout(wait):
+                        await self.wake.wait()
         finally:
             await self.aclose()
 

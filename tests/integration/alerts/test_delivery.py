@@ -190,3 +190,17 @@ def test_the_outbox_knows_when_it_next_has_work(sessions: sessionmaker[Session])
         assert next_due(session, now) == row.locked_until
         row.status = "delivered"
         assert next_due(session, now) is None
+
+
+async def test_a_worker_cancelled_just_as_it_is_woken_stops(
+    sessions: sessionmaker[Session],
+) -> None:
+    resting = FAST.model_copy(update={"delivery_poll_s": 60})
+    worker = DeliveryWorker(sessions, resting, BOX)
+    running = asyncio.create_task(worker.run())
+    await asyncio.sleep(0.5)  # nothing to deliver: the worker rests, waiting to be woken
+    worker.wake.set()  # a send ended...
+    await asyncio.sleep(0)  # ...and its wait has seen it
+    running.cancel()
+    done, _ = await asyncio.wait({running}, timeout=10)
+    assert done == {running}, "the worker went on after it was cancelled"
