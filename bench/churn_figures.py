@@ -10,74 +10,87 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import orjson
-from churn_metrics import figures
-from churn_plan import PATTERNS, SEED, SEGMENTS, Config, plan
-from churn_replay import SCORERS, Trace, replay
+from churn_plan import PATTERNS, SEED, Account, Config, plan
+from churn_sim import account_records
 
+from schemas import EVENT_ADAPTER, AccountUpdate, Event
+from services.scorer.backtest.baselines import BASELINES
+from services.scorer.backtest.history import Record
+from services.scorer.backtest.metrics import figures
+from services.scorer.backtest.replay import Replay, Replayed
+from services.scorer.backtest.report import ROWS, cell
+from services.scorer.backtest.scoring import ModelScorer
+from services.scorer.backtest.summary import scorer_figures
+from services.scorer.backtest.traces import Trace
 from services.scorer.model import HealthModel, default_model, load_model
 
 PATTERN_KEYS = ("auc_account_30d", "churners_flagged_14d_share", "lead_days_quartiles")
-ROWS = (
-    ("auc_account_day_14d", "account-day AUC, 14 days"),
-    ("auc_account_day_30d", "account-day AUC, 30 days"),
-    ("auc_account_30d", "per-account AUC, 30 days"),
-    ("churners_flagged_14d_share", "churners flagged >= 14 days before"),
-    ("churners_red_14d_share", "churners red >= 14 days before"),
-    ("churners_never_red_share", "churners never red in last 90 days"),
-    ("churners_held_flag_14d_share", "churners flagged from 14 days to end"),
-    ("lead_days_quartiles", "lead time, days (quartiles)"),
-    ("healthy_flagged_share", "retained accounts ever flagged"),
-    ("healthy_red_share", "retained accounts ever red"),
-    ("changes_per_healthy_account_month", "changes per retained account-month"),
-    ("holiday_week_changes_ratio", "holiday week / normal week changes"),
-    ("week_after_holiday_changes_ratio", "week after holiday / normal week"),
-)
 
 
-def scorer_figures(traces: Sequence[Trace], config: Config) -> dict[str, Any]:
-    """One scorer's figures: over all accounts, by segment and by churn pattern."""
-    out = figures(traces, config)
-    out["by_segment"] = {
-        s.name: figures([t for t in traces if t.account.segment == s.name], config)
-        for s in SEGMENTS
-    }
+def account_stream(config: Config, account: Account) -> Iterator[Record]:
+    """One simulated account's records, validated as the backtest reads a history file."""
+    for value in account_records(config, account):
+        item: Event | AccountUpdate = (
+            EVENT_ADAPTER.validate_python(value)
+            if "kind" in value
+            else AccountUpdate.model_validate(value)
+        )
+        at = item.updated_at if isinstance(item, AccountUpdate) else item.occurred_at
+        yield Record(0, at.timestamp(), item)
+
+
+def replay_simulation(config: Config, accounts: list[Account], model: HealthModel) -> Replayed:
+    """Replay every account through the backtest (the product's replay, metrics and baselines),
+    with the simulation's ground truth as labels and segments."""
+    run = Replay({"model": ModelScorer(model)}, start=config.start)
+    run.days = config.days
+    for account in accounts:
+        run.ensure(account.account_id)  # an account without records still counts
+        for record in account_stream(config, account):
+            run.feed(record)
+    replayed = run.finish(config.days)
+    truth = {a.account_id: a for a in accounts}
+    for known in replayed.accounts:
+        known.churn_day = truth[known.account_id].churn_day
+        known.segment = truth[known.account_id].segment
+    return replayed
+
+
+def pattern_figures(
+    traces: Sequence[Trace], config: Config, replayed: Replayed, patterns: dict[str, str | None]
+) -> dict[str, Any]:
+    """The figures of each churn pattern's churners against every retained account."""
     retained = [t for t in traces if not t.account.churned]
     by_pattern = {}
     for pattern in PATTERNS:
-        chosen = [t for t in traces if t.account.pattern == pattern] + retained
-        values = figures(chosen, config)
+        chosen = [t for t in traces if patterns[t.account.account_id] == pattern] + retained
+        values = figures(chosen, replayed.span, config.seed)
         by_pattern[pattern] = {key: values[key] for key in PATTERN_KEYS}
-    out["by_pattern"] = by_pattern
-    return out
+    return by_pattern
 
 
 def run(config: Config, model: HealthModel) -> dict[str, Any]:
     """Replay every account and compute the figures of the model and of the baselines."""
-    traces: dict[str, list[Trace]] = {name: [] for name in SCORERS}
-    for account in plan(config):
-        for name, trace in replay(config, account, model).items():
-            traces[name].append(trace)
-    result = scorer_figures(traces["model"], config)
+    accounts = plan(config)
+    replayed = replay_simulation(config, accounts, model)
+    patterns = {a.account_id: a.pattern for a in accounts}
+
+    def of(name: str) -> dict[str, Any]:
+        traces = replayed.traces[name]
+        out = scorer_figures(traces, replayed.span, config.seed)
+        out["by_pattern"] = pattern_figures(traces, config, replayed, patterns)
+        return out
+
+    result = of("model")
     result["model_version"] = model.version
     result["config"] = {"accounts": config.accounts, "days": config.days, "seed": config.seed}
-    result["baselines"] = {name: scorer_figures(traces[name], config) for name in SCORERS[1:]}
+    result["baselines"] = {name: of(name) for name in BASELINES}
     return result
-
-
-def cell(value: Any) -> str:
-    """A figure as table text."""
-    if value is None:
-        return "-"
-    if isinstance(value, list):
-        return " / ".join(f"{v:g}" for v in value)
-    if isinstance(value, float):
-        return f"{value:.2f}"
-    return str(value)
 
 
 def table(result: dict[str, Any]) -> str:
