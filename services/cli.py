@@ -339,6 +339,45 @@ def replay(
 
 
 @cli.command()
+def backtest(
+    events: Annotated[
+        Path | None,
+        typer.Option(help="History: NDJSON, one record a line (gzipped if it ends in .gz)."),
+    ] = None,
+    from_topics: Annotated[
+        bool, typer.Option(help="Read the history from the deployment's input topics instead.")
+    ] = False,
+    model: Annotated[
+        Path | None, typer.Option(help="Health model file (default: the shipped model).")
+    ] = None,
+    compare: Annotated[
+        Path | None,
+        typer.Option(help="A second model file: its figures too, and where the bands differ."),
+    ] = None,
+    labels: Annotated[
+        Path | None,
+        typer.Option(help="CSV account_id,churned_at (default: each subscription_ended)."),
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    html: Annotated[
+        Path | None, typer.Option(help="Write a self-contained HTML report with charts.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the per-account AUC's drawn days.")] = 1,
+) -> None:
+    """Replay history through a model file and measure how well it warned of churn."""
+    from services.scorer.backtest.command import BacktestError, run_backtest
+
+    try:
+        run_backtest(
+            events, from_topics, model, compare, labels, json_out, html, seed,
+            load_settings if from_topics else None,
+        )  # fmt: skip
+    except BacktestError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+@cli.command()
 def alerts(host: Host = None, port: Port = None) -> None:
     """Run the alerts service: API, change consumer and webhook delivery."""
     from services.alerts.app import create_app

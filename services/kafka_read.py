@@ -10,6 +10,16 @@ FETCH_MS = 500
 MAX_RECORDS = 10_000
 
 
+async def assign_all(consumer: AIOKafkaConsumer, topics: list[str]) -> list[TopicPartition]:
+    """Assign every partition of `topics` to `consumer` (no group); return them."""
+    await consumer.topics()
+    parts = [
+        TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())
+    ]
+    consumer.assign(parts)
+    return parts
+
+
 async def read_to_end(
     consumer: AIOKafkaConsumer,
     starts: dict[TopicPartition, int],

@@ -17,7 +17,7 @@ from schemas import Health, RiskChange
 from schemas.topics import TopicSpec
 from services.batched_sends import BatchedSends
 from services.codec import encode, loads
-from services.kafka_read import read_to_end
+from services.kafka_read import assign_all, read_to_end
 from services.messages import RawMessage
 from services.scorer.batch import snapshot_record
 from services.scorer.changelog import CHANGELOG, GROUP, encode_state
@@ -47,13 +47,7 @@ async def read_topics(
     reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await reader.start()
     try:
-        await reader.topics()
-        parts = [
-            TopicPartition(t, p)
-            for t in topics
-            for p in sorted(reader.partitions_for_topic(t) or ())
-        ]
-        reader.assign(parts)
+        parts = await assign_all(reader, topics)
         ends = await reader.end_offsets(parts)
         starts = await reader.beginning_offsets(parts)
         if since is not None:

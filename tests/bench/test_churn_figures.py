@@ -7,16 +7,8 @@ import pytest
 from churn_figures import main, run, table
 from churn_plan import Config
 
+from services.scorer.backtest.summary import HEADLINE_KEYS as KEYS
 from services.scorer.model import default_model
-
-KEYS = (
-    "auc_account_day_14d",
-    "auc_account_day_30d",
-    "auc_account_30d",
-    "churners_flagged_14d_share",
-    "healthy_flagged_share",
-    "changes_per_healthy_account_month",
-)
 
 
 def test_figures_on_a_small_simulation(capsys: pytest.CaptureFixture[str]) -> None:

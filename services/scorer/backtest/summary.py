@@ -11,6 +11,15 @@ from services.scorer.backtest.replay import Replayed, Span
 from services.scorer.backtest.traces import Trace
 
 NO_SEGMENT = "(none)"
+HEADLINE_KEYS = (
+    "auc_account_day_14d",
+    "auc_account_day_30d",
+    "auc_account_30d",
+    "churners_flagged_14d_share",
+    "healthy_flagged_share",
+    "changes_per_healthy_account_month",
+)
+"""The figures every backtest reports for the model and for each baseline (`--json`)."""
 
 
 def segments_of(traces: Sequence[Trace]) -> list[str]:

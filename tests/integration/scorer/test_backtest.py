@@ -1,0 +1,180 @@
+"""`healthmon backtest` on a simulated history: from a file (plain, gzipped, with bad lines),
+with a second model to compare, with an HTML report, and from the input topics of a broker."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from kafka import KafkaProducer
+
+from services.broker import Broker
+from services.scorer.backtest.summary import HEADLINE_KEYS as KEYS
+from services.scorer.model import default_model
+from services.settings import Settings
+from services.topics import ensure_topics, topic_names
+from tests.support.simulation import Config, simulator_figures, write_ndjson
+
+SMALL = Config(accounts=16, days=100)
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("history") / "history.ndjson.gz"
+    with gzip.open(path, "wb") as out:
+        write_ndjson(SMALL, out)
+    return path
+
+
+def backtest(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("HEALTHMON_")}
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli", "backtest", *args],
+        env=clean | {"COLUMNS": "200"} | (env or {}),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def as_json(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    assert done.returncode == 0, done.stderr
+    result: dict[str, Any] = orjson.loads(done.stdout)
+    return result
+
+
+@pytest.fixture(scope="module")
+def from_file(history: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    report = tmp_path_factory.mktemp("report") / "report.html"
+    result = as_json(
+        backtest(
+            "--events", str(history), "--json", "--seed", str(SMALL.seed), "--html", str(report)
+        )
+    )
+    result["report"] = report
+    return result
+
+
+def test_the_backtest_of_a_simulated_history_gives_the_simulators_figures(
+    from_file: dict[str, Any],
+) -> None:
+    known = simulator_figures(SMALL, default_model())
+    assert from_file["accounts"] == SMALL.accounts
+    assert from_file["churners"] == known["churners"] > 0
+    assert from_file["model_version"] == default_model().version
+    for mine, theirs in (
+        (from_file, known),
+        *((from_file["baselines"][n], known["baselines"][n]) for n in known["baselines"]),
+    ):
+        for key in KEYS:
+            assert mine[key] == pytest.approx(theirs[key], abs=1e-6), key
+        assert mine["by_segment"].keys() == theirs["by_segment"].keys()
+    assert from_file["history"]["skipped"] == 0
+    assert from_file["history"]["days"] == SMALL.days
+
+
+def test_the_html_report_is_self_contained_with_four_charts(from_file: dict[str, Any]) -> None:
+    page = from_file["report"].read_text()
+    assert page.count("<svg") == 4
+    assert "<script" not in page
+    assert not re.search(r"""(src|href)=["']?https?:""", page)
+    assert "ROC" in page and "Lead time" in page and f"model {default_model().version}" in page
+
+
+def test_the_table_names_every_scorer_and_the_skipped_lines(history: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.ndjson"
+    with gzip.open(history, "rb") as source:
+        lines = source.read().splitlines(keepends=True)[:3000]
+    lines.insert(10, b'{"kind": "invoice", "account_id": "x"}\n')
+    lines.insert(20, b"not json at all\n")
+    broken.write_bytes(b"".join(lines))
+    done = backtest("--events", str(broken))
+    assert done.returncode == 0, done.stderr
+    assert "2 lines skipped" in done.stdout
+    assert "line 11: kind: unknown kind 'invoice'" in done.stdout
+    assert "line 21: not JSON" in done.stdout
+    for column in ("model default-", "days since usage", "weighted rules"):
+        assert column in done.stdout
+
+
+def test_a_second_model_is_measured_and_its_band_disagreements_listed(
+    history: Path, tmp_path: Path
+) -> None:
+    text = (Path("services/scorer/model/default.toml")).read_text()
+    stricter = tmp_path / "stricter.toml"
+    stricter.write_text(
+        re.sub(r'^version = ".*"', 'version = "stricter-1"', text, flags=re.M).replace(
+            "green = 70", "green = 90"
+        )
+    )
+    result = as_json(backtest("--events", str(history), "--compare", str(stricter), "--json"))
+    other = result["compare"]
+    assert other["model_version"] == "stricter-1"
+    assert other["healthy_flagged_share"] >= result["healthy_flagged_share"]
+    found = other["disagreement"]
+    assert found["accounts_ever_differ"] > 0
+    for row in found["disagreements"]:
+        assert row["days"] > 0
+        # a higher green edge can only make an account's band worse, never better
+        assert (row["band"], row["other_band"]) != ("yellow", "green")
+
+
+def test_bad_options_and_files_are_clear_errors(history: Path, tmp_path: Path) -> None:
+    neither = backtest()
+    assert neither.returncode == 2 and "--events FILE or --from-topics" in neither.stderr
+    missing = backtest("--events", str(tmp_path / "nope.ndjson"))
+    assert missing.returncode == 2 and "cannot read" in missing.stderr
+    bad_model = tmp_path / "bad.toml"
+    bad_model.write_text('version = "x"\n[base.bands]\ngreen = 10\nyellow = 50\n')
+    invalid = backtest("--events", str(history), "--model", str(bad_model))
+    assert invalid.returncode == 2 and "yellow must be below green" in invalid.stderr
+    labels = tmp_path / "labels.csv"
+    labels.write_text("account_id,churned_at\nacct-0001,last tuesday\n")
+    wrong = backtest("--events", str(history), "--labels", str(labels))
+    assert wrong.returncode == 2 and "line 2" in wrong.stderr
+
+
+def test_labels_from_a_csv_replace_subscription_ended(history: Path, tmp_path: Path) -> None:
+    labels = tmp_path / "labels.csv"
+    labels.write_text("account_id,churned_at\nacct-0003,2025-11-20T00:00:00Z\n")
+    result = as_json(backtest("--events", str(history), "--labels", str(labels), "--json"))
+    assert result["churners"] == 1
+
+
+def test_the_backtest_reads_the_input_topics_of_a_deployment(
+    broker: Broker, history: Path, from_file: dict[str, Any], topic_prefix: str
+) -> None:
+    settings = Settings(kafka_bootstrap_servers=broker.bootstrap, topic_prefix=topic_prefix)
+    ensure_topics(settings)
+    names = topic_names(settings)
+    producer = KafkaProducer(bootstrap_servers=broker.bootstrap, acks="all", linger_ms=20)
+    with gzip.open(history, "rb") as lines:
+        for line in lines:
+            record = orjson.loads(line)
+            kind = record.get("kind")
+            topic = names.for_kind(kind) if kind else names.account_updates
+            producer.send(topic, key=record["account_id"].encode(), value=line.rstrip(b"\n"))
+    producer.send(names.usage_events, key=b"acct-0000", value=b"{broken")
+    producer.flush()
+    producer.close()
+
+    env = {
+        "HEALTHMON_KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
+        "HEALTHMON_TOPIC_PREFIX": topic_prefix,
+    }
+    result = as_json(backtest("--from-topics", "--json", "--seed", str(SMALL.seed), env=env))
+
+    assert result["history"]["skipped"] == 1
+    [skipped] = result["history"]["skipped_lines"]
+    assert skipped["where"].startswith(f"{names.usage_events}[") and "not JSON" in skipped["reason"]
+    for key in ("history", "report"):
+        result.pop(key, None)
+    expected = {k: v for k, v in from_file.items() if k not in ("history", "report")}
+    assert result == expected
