@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from functools import reduce
-from operator import or_
 from typing import Any, NamedTuple
 
 from services.scorer.model.config import Spec
-from services.scorer.model.sketch import estimate
 from services.scorer.model.state import DAY, AccountState
+
+SEATS_ESTIMATED = "about {} of {} seats active this week"
+"""The seats signal of an account with too many users to count exactly (a HyperLogLog's
+estimate, within a few percent)."""
 
 
 class Signal(NamedTuple):
@@ -142,12 +143,10 @@ def usage(state: AccountState, spec: Spec, at: int) -> Part:
     recent_from = today - windows.recent_days + 1
     seats = state.traits.get("seats")
     if seats:
-        sketches = [b for d, b in state.users.items() if recent_from <= d <= today]
-        active = round(estimate(reduce(or_, sketches, 0)))
+        active, exact = state.users.count(recent_from)
         score = clamp(100 * active / (seats * rules.seat_target))
-        signals.append(
-            Signal("usage.seats", score, "{} of {} seats were active this week", (active, seats))
-        )
+        text = "{} of {} seats were active this week" if exact else SEATS_ESTIMATED
+        signals.append(Signal("usage.seats", score, text, (active, seats)))
     idle = max(0.0, (at - state.last_active) / DAY)
     span = max(rules.recency_zero_days - rules.recency_grace_days, 1e-9)
     recency = clamp(100 * (1 - max(0.0, idle - rules.recency_grace_days) / span))

@@ -6,7 +6,7 @@ from typing import Any
 
 from schemas import Event
 from services.scorer.model.config import Spec
-from services.scorer.model.sketch import user_bit
+from services.scorer.model.sketch import user_hash
 from services.scorer.model.state import DAY, AccountState
 
 CSAT_KEEP = 10
@@ -42,7 +42,7 @@ def fold_usage(state: AccountState, event: Event, spec: Spec, t: int) -> Critica
     state.last_active = max(state.last_active or t, t)
     user = getattr(props, "user_id", None)
     if user:
-        state.users[day] = state.users.get(day, 0) | user_bit(str(user))
+        state.users.add(user_hash(str(user)), day)
     if event.type == "feature_used":
         keys = spec.usage.key_features
         if props.feature in keys:

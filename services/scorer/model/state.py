@@ -7,9 +7,10 @@ Redelivered messages are recognised by their topic offset, repeated event ids by
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass, field
 from typing import Any
+
+from services.scorer.model.sketch import ActiveUsers
 
 DAY = 86_400
 ID_WINDOW = 32
@@ -46,7 +47,7 @@ class AccountState:
     last_active: int | None = None
     first_value: int | None = None
     activity: dict[int, int] = field(default_factory=dict)  # day -> usage events
-    users: dict[int, int] = field(default_factory=dict)  # day -> user sketch
+    users: ActiveUsers = field(default_factory=ActiveUsers)  # newest day of each user
     features: dict[str, int] = field(default_factory=dict)  # key feature -> last day used
     tickets: dict[str, list[Any]] = field(
         default_factory=dict
@@ -121,11 +122,12 @@ class AccountState:
         if self.daily_parts and min(self.daily_parts) <= today - score_days:
             _drop_days(self.daily_parts, today - score_days)
         pruned = False
-        for series, days in ((self.activity, keep_days), (self.opened, keep_days),
-                             (self.users, sketch_days)):  # fmt: skip
-            if series and min(series) <= today - days:
-                _drop_days(series, today - days)
+        for series in (self.activity, self.opened):
+            if series and min(series) <= today - keep_days:
+                _drop_days(series, today - keep_days)
                 pruned = True
+        if self.users.prune(today - sketch_days):
+            pruned = True
         floor_day = today - HORIZON_DAYS
         floor = floor_day * DAY
         if self.features and min(self.features.values()) < floor_day:
@@ -154,12 +156,10 @@ class AccountState:
         """Plain data for the changelog (day-keyed maps become [day, value] pairs)."""
         data = dict(vars(self))
         del data["cache"]
-        for name in ("activity", "users", "opened", "daily", "daily_parts"):
+        for name in ("activity", "opened", "daily", "daily_parts"):
             data[name] = sorted(getattr(self, name).items())
         data["recent_ids"] = "".join(self.recent_ids)
-        data["users"] = [
-            [d, base64.b64encode(b.to_bytes(16, "big")).decode()] for d, b in data["users"]
-        ]
+        data["users"] = self.users.encode()
         return data
 
     @classmethod
@@ -170,7 +170,9 @@ class AccountState:
             data[name] = {int(d): v for d, v in data.get(name, [])}
         ids = data.get("recent_ids", "")
         data["recent_ids"] = [ids[i : i + ID_HASH_CHARS] for i in range(0, len(ids), ID_HASH_CHARS)]
-        data["users"] = {
-            int(d): int.from_bytes(base64.b64decode(b), "big") for d, b in data.get("users", [])
-        }
+        users = data.get("users", "")
+        # states stored before the sketch was a HyperLogLog: a list of [day, 128-bit bitmap]
+        data["users"] = (
+            ActiveUsers.from_legacy(users) if isinstance(users, list) else ActiveUsers.decode(users)
+        )
         return cls(**data)
