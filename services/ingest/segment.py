@@ -4,7 +4,7 @@ Pure: which account a message belongs to is asked of a callback (the mapping fac
 the message teaches about users' accounts is returned for the caller to record.
 
 - track: a usage `feature_used` event; the feature is the event name in snake case
-  ("Report Exported" -> `report_exported`), so key features are named after track events.
+  ("Report Exported" -> `report_exported`), which the model's key-feature names and patterns match.
 - page, screen, identify: a usage `active` event for the user (active-user counts).
 - group: an account update from the group's traits; the user is remembered as the group's member.
 - alias: acknowledged; it says nothing about an account's health.

@@ -151,14 +151,14 @@ def usage(state: AccountState, spec: Spec, at: int) -> Part:
     span = max(rules.recency_zero_days - rules.recency_grace_days, 1e-9)
     recency = clamp(100 * (1 - max(0.0, idle - rules.recency_grace_days) / span))
     signals.append(Signal("usage.recency", recency, "no product activity for {:.0f} days", (idle,)))
-    if rules.key_features and (state.features or state.first_value is not None):
+    keys = rules.key.names
+    if keys and (state.features or state.first_value is not None):
         since = today - windows.baseline_days
-        used = sum(1 for f in rules.key_features if state.features.get(f, since) > since)
-        breadth = clamp(100 * used / (len(rules.key_features) * rules.breadth_target))
-        count = len(rules.key_features)
-        signals.append(
-            Signal("usage.breadth", breadth, "uses {} of {} key features", (used, count))
-        )
+        used = [f for f in keys if state.features.get(f, since) > since]
+        breadth = clamp(100 * len(used) / (len(keys) * rules.breadth_target))
+        which = f" ({', '.join(used)})" if used else ""
+        text = "uses {} of {} key features{}"
+        signals.append(Signal("usage.breadth", breadth, text, (len(used), len(keys), which)))
     return Part("usage", _weighted(signals, rules.signal_weights), False, signals)
 
 

@@ -12,7 +12,17 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from services.scorer.model.features import KeyFeatures, table_of
 
 COMPONENTS = ("usage", "support", "billing", "sentiment")
 CRITICAL_SIGNALS = ("payment_failed", "dispute_opened", "subscription_canceled", "urgent_ticket")
@@ -62,7 +72,9 @@ class UsageRules(_Strict):
     signal_weights: dict[Literal["activity", "seats", "recency", "breadth"], float] = {
         "activity": 0.35, "seats": 0.2, "recency": 0.3, "breadth": 0.15,
     }  # fmt: skip
-    key_features: list[str] = []
+    key_features: list[str] | dict[str, list[str]] = Field(
+        [], description="Names (a list), or key feature -> name patterns (a table)."
+    )
     seat_target: float = Field(0.6, gt=0, le=1, description="Share of seats active weekly = 100.")
     activity_min_norm: float = Field(
         1.0, gt=0, description="Weekly events below which an account has no activity norm."
@@ -71,6 +83,21 @@ class UsageRules(_Strict):
     recency_grace_days: float = Field(2, ge=0)
     recency_zero_days: float = Field(21, gt=0)
     time_to_value_days: float = Field(14, gt=0, description="Onboarding: days to first value.")
+    _key_features: KeyFeatures = PrivateAttr()
+
+    @field_validator("key_features")
+    @classmethod
+    def _checked(cls, value: list[str] | dict[str, list[str]]) -> list[str] | dict[str, list[str]]:
+        table_of(value)
+        return value
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._key_features = KeyFeatures(table_of(self.key_features))
+
+    @property
+    def key(self) -> KeyFeatures:
+        """The key features, matching feature names."""
+        return self._key_features
 
 
 class SupportRules(_Strict):

@@ -44,10 +44,11 @@ def fold_usage(state: AccountState, event: Event, spec: Spec, t: int) -> Critica
     if user:
         state.users.add(user_hash(str(user)), day)
     if event.type == "feature_used":
-        keys = spec.usage.key_features
-        if props.feature in keys:
-            state.features[props.feature] = max(state.features.get(props.feature, day), day)
-        if not keys or props.feature in keys:
+        keys = spec.usage.key
+        matched = keys.of(props.feature)
+        for name in matched:
+            state.features[name] = max(state.features.get(name, day), day)
+        if matched or not keys:
             state.first_value = min(state.first_value or t, t)
     return None
 

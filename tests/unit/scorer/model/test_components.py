@@ -103,7 +103,7 @@ def test_seats_in_use_recency_and_breadth() -> None:
     )
     part = usage(state, BASE, at(27))
     assert signal(part, "usage.seats")[1] == "6 of 20 seats were active this week"
-    assert signal(part, "usage.breadth") == (50.0, "uses 1 of 4 key features")
+    assert signal(part, "usage.breadth") == (50.0, "uses 1 of 4 key features (reports)")
     assert signal(part, "usage.recency")[0] == 100
     idle = usage(state, BASE, at(40))
     score, message = signal(idle, "usage.recency")
