@@ -59,49 +59,38 @@ def clamp(value: float) -> float:
     return max(0.0, min(100.0, value))
 
 
-def recent_and_norm(
+def week_and_norm(
     series: dict[int, int], state: AccountState, spec: Spec, at: int
 ) -> tuple[int, float | None]:
-    """This week's total and the account's weekly norm before it (None with too little history)."""
-    windows = spec.time
-    today = at // DAY
-    recent_from = today - windows.recent_days + 1
-    history_from = max(today - windows.baseline_days + 1, (state.first_at or at) // DAY)
-    recent = history = 0
-    for day, count in series.items():
-        if recent_from <= day <= today:
-            recent += count
-        elif history_from <= day < recent_from:
-            history += count
-    history_days = recent_from - history_from
-    if history_days < windows.recent_days:
-        return recent, None
-    return recent, history * windows.recent_days / history_days
-
-
-def activity_week_and_norm(state: AccountState, spec: Spec, at: int) -> tuple[int, float | None]:
-    """Usage events in the last complete week and the account's weekly norm before it (None
-    with too little history).
+    """A day-keyed count's total over the last complete week and the account's weekly norm
+    before it (None with too little history).
 
     Today is still under way, so it is compared like for like: it replaces the same weekday a
     week ago only once it is ahead of it. A steady account reads on its norm at any time of day,
-    and a weekday-only one on every day of the week; a drop shows from its first complete day.
+    and a weekday-only one on every day of the week; a change shows from its first complete day,
+    or as soon as today is ahead of the day it replaces.
     """
     windows = spec.time
     today = at // DAY
     week_from = today - windows.recent_days  # the complete week is week_from .. today - 1
     history_from = max(today - windows.baseline_days, (state.first_at or at) // DAY)
     week = history = 0
-    for day, count in state.activity.items():
+    for day, count in series.items():
         if week_from < day < today:
             week += count
         elif history_from <= day < week_from:
             history += count
-    week += max(state.activity.get(today, 0), state.activity.get(week_from, 0))
+    week += max(series.get(today, 0), series.get(week_from, 0))
     history_days = week_from - history_from
     if history_days < windows.recent_days:
         return week, None
     return week, history * windows.recent_days / history_days
+
+
+def activity_week_and_norm(state: AccountState, spec: Spec, at: int) -> tuple[int, float | None]:
+    """Usage events in the last complete week and the account's weekly norm before it (None
+    with too little history), like for like (see `week_and_norm`)."""
+    return week_and_norm(state.activity, state, spec, at)
 
 
 def _weighted(signals: list[Signal], weights: Mapping[Any, float]) -> float | None:
@@ -204,7 +193,7 @@ def support(state: AccountState, spec: Spec, at: int) -> Part:
         signals.append(
             Signal("support.escalations", score, f"{plural(escalated, 'open ticket')} escalated")
         )
-    recent, norm = recent_and_norm(state.opened, state, spec, at)
+    recent, norm = week_and_norm(state.opened, state, spec, at)
     if norm is not None and recent >= max(2.0, rules.rate_factor * norm):
         times = f"{recent / norm:.1f}x the usual rate" if norm else "none in the weeks before"
         message = f"{recent} tickets opened this week, {times}"

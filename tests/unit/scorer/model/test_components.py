@@ -166,12 +166,35 @@ def test_ticket_rate_against_the_norm_and_low_csat() -> None:
     state, _ = fold_all(sorted([*history, *closes, *burst, *ratings], key=lambda e: e.occurred_at))
     part = support(state, BASE, at(23))
     assert (
-        signal(part, "support.ticket_rate")[1] == "4 tickets opened this week, 3.2x the usual rate"
+        signal(part, "support.ticket_rate")[1] == "4 tickets opened this week, 3.0x the usual rate"
     )
     assert "support.csat" not in {s.code for s in part.signals}  # CSAT counts in sentiment
     assert signal(sentiment(state, BASE, at(23)), "sentiment.csat")[1] == (
         "recent CSAT averages 1.5 of 5"
     )
+
+
+def test_the_ticket_rate_is_judged_on_complete_days_at_any_time_of_day() -> None:
+    """One ticket a day at 18:00 for five weeks and four more on day 29: on day 35 the last
+    complete week (days 28-34, today taking day 28's place once ahead of it) is a burst at any
+    hour, not only once today's ticket has arrived."""
+    evening = timedelta(hours=18 - T0.hour)
+    tickets = [
+        event("ticket", "ticket_opened", ticket_id=f"d{d}", at=T0 + days(d) + evening)
+        for d in range(36)
+    ] + [
+        event("ticket", "ticket_opened", ticket_id=f"b{n}", at=T0 + days(29) + evening)
+        for n in range(4)
+    ]  # fmt: skip
+    state, seen = AccountState("acct-1"), []
+    pending = sorted(tickets, key=lambda e: e.occurred_at)
+    for hour in range(24):
+        now = T0 + days(35) + timedelta(hours=hour - T0.hour)
+        state, _ = fold_all([e for e in pending if e.occurred_at <= now], state)
+        pending = [e for e in pending if e.occurred_at > now]
+        part = support(state, BASE, int(now.timestamp()))
+        seen.append(next((s.message for s in part.signals if s.code == "support.ticket_rate"), ""))
+    assert seen == ["11 tickets opened this week, 1.6x the usual rate"] * 24
 
 
 def test_billing_failures_resolve_by_invoice_or_by_a_later_recovery() -> None:
