@@ -1,6 +1,6 @@
 """What a local broker keeps of the records it acknowledged when it is stopped under load.
 
-What it does, per run, on a fresh local broker (``services.broker``) on 127.0.0.1:
+What it does, per run, on a fresh local broker (``services.local.broker``) on 127.0.0.1:
 
 1. Creates a topic of ``--partitions`` (1) partitions and starts a confluent-kafka producer with
    ``acks=all`` (as ingest produces) sending numbered records as fast as it can; every delivery
@@ -36,8 +36,8 @@ from confluent_kafka import KafkaError, Message, Producer
 from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
 
-from services.broker import ENGINES, Broker, Engine, start_broker
-from services.ports import free_port
+from services.local.broker import ENGINES, Broker, Engine, start_broker
+from services.local.ports import free_port
 
 TOPIC = "durability"
 

@@ -28,10 +28,10 @@ from pathlib import Path
 
 from scorer import DAYS, baseline, generate, produce
 
-from services.broker import ENGINES, start_broker
-from services.ports import free_port
+from services.kafka.topics import ensure_topics
+from services.local.broker import ENGINES, start_broker
+from services.local.ports import free_port
 from services.settings import Settings
-from services.topics import ensure_topics
 
 AGENT = """
 import os, sys, time

@@ -1,6 +1,6 @@
 """Throughput of one ingest process, against bare Kafka producers sending the same events.
 
-What it does, on a local Kafka-protocol broker (``services.broker``) on 127.0.0.1:
+What it does, on a local Kafka-protocol broker (``services.local.broker``) on 127.0.0.1:
 
 1. Takes ``--events`` valid events from the shared workload (``bench/workload.py``), as a client
    would send them (no ``received_at``), pre-encoded: batch bodies of ``--batch`` (500) events,
@@ -51,11 +51,11 @@ from aiokafka import AIOKafkaProducer
 from kafka import KafkaProducer
 from workload import BenchError, Record, generate, run_on_broker
 
-from services.broker import ENGINES, Broker
 from services.ingest.producer import Record as SinkRecord
-from services.ports import free_port
+from services.kafka.topics import ensure_topics, topic_names
+from services.local.broker import ENGINES, Broker
+from services.local.ports import free_port
 from services.settings import Settings
-from services.topics import ensure_topics, topic_names
 
 HOST = "127.0.0.1"
 KEY = "bench-key"

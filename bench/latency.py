@@ -26,7 +26,7 @@ from local_system import local_system
 from prometheus_client.parser import text_string_to_metric_families
 from workload import generate
 
-from services.ports import free_port
+from services.local.ports import free_port
 
 FIGURES = {
     "event to change": ("scorer", "healthmon_event_to_change_seconds", {}),

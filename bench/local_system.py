@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.ports import free_port
+from services.local.ports import free_port
 
 SERVICES = ("INGEST", "SCORER", "ALERTS")
 

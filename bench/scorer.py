@@ -1,6 +1,6 @@
 """Throughput and state size of one scorer worker, against a bare consume loop on the same data.
 
-What it does, on a local Kafka-protocol broker (``services.broker``) on 127.0.0.1:
+What it does, on a local Kafka-protocol broker (``services.local.broker``) on 127.0.0.1:
 
 1. Generates ``--events`` valid input events for ``--accounts`` accounts (mostly usage
    ``active``, some ``feature_used``, ticket opened/closed and payment paid/failed events,
@@ -63,10 +63,10 @@ from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 from workload import DAYS, BenchError, Record, Workload, generate, run_on_broker
 
-from services.broker import ENGINES, Broker, Engine
-from services.ports import free_port
+from services.kafka.topics import ensure_topics, topic_names
+from services.local.broker import ENGINES, Broker, Engine
+from services.local.ports import free_port
 from services.settings import Settings
-from services.topics import ensure_topics, topic_names
 
 HOST = "127.0.0.1"
 EVENTS_METRIC = "healthmon_scorer_events_total"

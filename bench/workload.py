@@ -17,8 +17,8 @@ import orjson
 from pydantic import ValidationError
 
 from schemas import EVENT_ADAPTER
-from services.broker import Broker, Engine, start_broker
-from services.ports import free_port
+from services.local.broker import Broker, Engine, start_broker
+from services.local.ports import free_port
 
 DAYS = 28
 LATE_JITTER_S = 7200

@@ -10,9 +10,9 @@ from kafka import KafkaProducer
 from healthmon_client.errors import SendFailed
 from healthmon_client.validate import account_update, topic_event
 from schemas import AccountTraits
+from schemas.codec import encode
 from schemas.events import EventIn
 from schemas.topics import ACCOUNT_UPDATES, EVENT_TOPIC_BY_KIND
-from services.codec import encode
 
 
 class EventProducer:

@@ -9,10 +9,10 @@ from typing import Annotated, Any
 import typer
 
 from services import cli_setup
-from services.broker import ENGINES, start_broker
 from services.cli_setup import load_settings
+from services.kafka.topics import ensure_topics, reach_broker
+from services.local.broker import ENGINES, start_broker
 from services.settings import Settings
-from services.topics import ensure_topics, reach_broker
 
 cli = typer.Typer(
     help="healthmon: real-time customer health from product, support and billing events.",
@@ -46,7 +46,7 @@ def up(
     data_dir: Annotated[Path | None, typer.Option(help="Where local state lives.")] = None,
 ) -> None:
     """Run broker, ingest, scorer and alerts on this machine (Ctrl-C stops them)."""
-    from services.up import run_all
+    from services.local.up import run_all
 
     run_all(load_settings(broker_engine=engine, data_dir=data_dir), demo=demo)
 
@@ -125,8 +125,8 @@ def keys_create(
     ],
 ) -> None:
     """Create a key and print its secret (shown only this once)."""
-    from services.api_keys import ScopeError, create_key
-    from services.sql import Database
+    from services.db.sql import Database
+    from services.web.api_keys import ScopeError, create_key
 
     settings = load_settings()
     try:
@@ -144,8 +144,8 @@ def keys_list() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from services.api_keys import list_keys
-    from services.sql import Database
+    from services.db.sql import Database
+    from services.web.api_keys import list_keys
 
     with Database(load_settings().sqlalchemy_url).sessions()() as session:
         rows = list_keys(session)
@@ -162,8 +162,8 @@ def keys_list() -> None:
 @keys_cli.command("revoke")
 def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (key_...).")]) -> None:
     """Revoke a key; requests with it get 401 within a few seconds."""
-    from services.api_keys import revoke_key
-    from services.sql import Database
+    from services.db.sql import Database
+    from services.web.api_keys import revoke_key
 
     with Database(load_settings().sqlalchemy_url).sessions().begin() as session:
         row = revoke_key(session, key_id, datetime.now(UTC))
@@ -184,7 +184,7 @@ ExternalId = Annotated[
 
 
 def _source(value: str) -> str:
-    from services.account_mappings import MAPPING_SOURCES
+    from services.ingest.account_mappings import MAPPING_SOURCES
 
     if value not in MAPPING_SOURCES:
         raise typer.BadParameter(f"one of {', '.join(MAPPING_SOURCES)}", param_hint="SOURCE")
@@ -198,8 +198,8 @@ def mappings_set(
     account_id: Annotated[str, typer.Argument(help="The healthmon account id.")],
 ) -> None:
     """Map an outside id to an account (replaces a learned mapping)."""
-    from services.account_mappings import set_mapping
-    from services.sql import Database
+    from services.db.sql import Database
+    from services.ingest.account_mappings import set_mapping
 
     with Database(load_settings().sqlalchemy_url).sessions().begin() as session:
         set_mapping(session, _source(source), external_id, account_id, datetime.now(UTC))
@@ -214,8 +214,8 @@ def mappings_list(
     from rich.console import Console
     from rich.table import Table
 
-    from services.account_mappings import list_mappings
-    from services.sql import Database
+    from services.db.sql import Database
+    from services.ingest.account_mappings import list_mappings
 
     with Database(load_settings().sqlalchemy_url).sessions()() as session:
         rows = list_mappings(session, None if source is None else _source(source))
@@ -232,8 +232,8 @@ def mappings_list(
 @mappings_cli.command("delete")
 def mappings_delete(source: Source, external_id: ExternalId) -> None:
     """Remove a mapping."""
-    from services.account_mappings import delete_mapping
-    from services.sql import Database
+    from services.db.sql import Database
+    from services.ingest.account_mappings import delete_mapping
 
     with Database(load_settings().sqlalchemy_url).sessions().begin() as session:
         found = delete_mapping(session, _source(source), external_id)
@@ -255,7 +255,7 @@ def db_upgrade(
     start; SQLite is migrated by `healthmon up` and the services)."""
     from alembic.runtime.migration import MigrationContext
 
-    from services.sql import make_engine, upgrade_db
+    from services.db.sql import make_engine, upgrade_db
 
     settings = load_settings()
     engine = make_engine(settings.sqlalchemy_url)
@@ -282,7 +282,7 @@ def secrets_reseal() -> None:
     """Seal every webhook secret with the first key of HEALTHMON_SECRET_KEYS (the step of a
     key rotation after which the old keys can be dropped)."""
     from services.alerts.secret_box import SecretKeyError, reseal_all, secret_box_of
-    from services.sql import make_engine, session_factory, upgrade_db
+    from services.db.sql import make_engine, session_factory, upgrade_db
 
     settings = load_settings()
     engine = make_engine(settings.sqlalchemy_url)
@@ -396,7 +396,7 @@ def receive_webhooks(
     ] = None,
 ) -> None:
     """Print the webhooks sent to this machine (to try alerts; `up` allows loopback URLs)."""
-    from services.webhook_receiver import serve
+    from services.local.webhook_receiver import serve
 
     serve(port, secret)
 

@@ -9,10 +9,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from services.broker import BrokerError
+from services.kafka.topics import BrokerUnreachable, TopicLayoutError
+from services.local.broker import BrokerError
 from services.scorer.model import ModelFileError
 from services.settings import Settings
-from services.topics import BrokerUnreachable, TopicLayoutError
 
 QUIET_LOGGERS = {
     "alembic": logging.WARNING,

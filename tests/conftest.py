@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from services.broker import ENGINES, Broker, start_broker
-from services.ports import free_port
+from services.local.broker import ENGINES, Broker, start_broker
+from services.local.ports import free_port
 
 DATABASE_URL_ENV = "HEALTHMON_TEST_DATABASE_URL"
 

@@ -19,12 +19,12 @@ from services.alerts.routes import accounts, alerts, endpoints, rules
 from services.alerts.routing import EMAIL_CHANNELS, read_routes_file
 from services.alerts.secret_box import seal_plain, secret_box_of
 from services.alerts.store import routes_of, sync_file_routes, utcnow
-from services.api_keys import KeyStore
-from services.auth import RATE_LIMITED
-from services.http import install_common, ops_router
-from services.rate_limit import RateLimiter
+from services.db.sql import Database, make_engine, require_schema, session_factory
 from services.settings import Settings
-from services.sql import Database, make_engine, require_schema, session_factory
+from services.web.api_keys import KeyStore
+from services.web.auth import RATE_LIMITED
+from services.web.http import install_common, ops_router
+from services.web.rate_limit import RateLimiter
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from schemas import DeadLetter, HealthSnapshot, RiskChange
+from schemas.codec import encode, loads
 from schemas.errors import describe, field_errors
-from services import patient_fetch
 from services.alerts import metrics
 from services.alerts.lifecycle import Policy
 from services.alerts.store import (
@@ -25,12 +25,12 @@ from services.alerts.store import (
     record_snapshot,
     utcnow,
 )
-from services.codec import encode, loads
-from services.consumer_lag import ConsumerLag
-from services.messages import RawMessage, dead_letter
-from services.reconnect import keep_running
+from services.kafka import patient_fetch
+from services.kafka.consumer_lag import ConsumerLag
+from services.kafka.messages import RawMessage, dead_letter
+from services.kafka.reconnect import keep_running
+from services.kafka.topics import topic_names
 from services.settings import Settings
-from services.topics import topic_names
 
 log = logging.getLogger(__name__)
 SERVICE = "alerts"

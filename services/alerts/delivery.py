@@ -19,6 +19,7 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from schemas.codec import dumps, loads
 from services.alerts import metrics, signing
 from services.alerts.channels.email import alert_email, digest_email, send_email
 from services.alerts.channels.outcome import SendOutcome
@@ -42,7 +43,6 @@ from services.alerts.store import (
     wake_snoozed,
 )
 from services.alerts.tables import DeliveryAttemptRow, DeliveryRow, WebhookEndpointRow
-from services.codec import dumps, loads
 from services.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -13,6 +13,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from schemas import HealthSnapshot, RiskChange
+from schemas.codec import dumps
 from services.alerts.lifecycle import (
     NOTIFY,
     Decision,
@@ -37,7 +38,6 @@ from services.alerts.tables import (
     SnoozeRow,
     WebhookEndpointRow,
 )
-from services.codec import dumps
 from services.settings import Settings
 
 if TYPE_CHECKING:

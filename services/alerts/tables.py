@@ -15,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.sql import Base
+from services.db.sql import Base
 
 
 class HealthChangeRow(Base):

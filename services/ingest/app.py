@@ -9,19 +9,19 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.account_mappings import MappingStore
-from services.api_keys import KeyStore
-from services.auth import RATE_LIMITED
-from services.http import add_component_schemas, install_common, ops_router
+from services.db.sql import Database
+from services.ingest.account_mappings import MappingStore
 from services.ingest.limits import Limits
 from services.ingest.metrics import IN_FLIGHT, REASONS, REJECTED_REQUESTS
 from services.ingest.producer import RecordSink, kafka_sink
 from services.ingest.routes import accounts, events, mappings, segment, webhooks
 from services.ingest.segment import OPENAPI_DEFS
-from services.rate_limit import RateLimiter
+from services.kafka.topics import topic_names
 from services.settings import Settings
-from services.sql import Database
-from services.topics import topic_names
+from services.web.api_keys import KeyStore
+from services.web.auth import RATE_LIMITED
+from services.web.http import add_component_schemas, install_common, ops_router
+from services.web.rate_limit import RateLimiter
 
 
 class RequestMetrics:

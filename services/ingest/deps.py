@@ -12,7 +12,7 @@ from fastapi import Depends, Request
 
 from services.ingest.limits import Limits
 from services.ingest.producer import RecordSink
-from services.topics import TopicNames
+from services.kafka.topics import TopicNames
 
 
 async def get_sink(request: Request) -> RecordSink:

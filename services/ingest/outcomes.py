@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from schemas import AccountUpdate, DeadLetter, Event
+from schemas.codec import encode
 from schemas.dead_letters import Stage
 from schemas.errors import FieldError, describe
-from services.codec import encode
 from services.ingest.producer import Record
-from services.topics import TopicNames
+from services.kafka.topics import TopicNames
 
 
 @dataclass

@@ -9,10 +9,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 
-from services.http import install_docs, ops_router
 from services.scorer.model import HealthModel, load_model
 from services.scorer.worker import ScorerWorker
 from services.settings import Settings
+from services.web.http import install_docs, ops_router
 
 
 def create_app(settings: Settings, model: HealthModel | None = None) -> FastAPI:

@@ -11,10 +11,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from schemas import EVENT_ADAPTER, AccountUpdate, DeadLetter, Event, HealthSnapshot, RiskChange
+from schemas.codec import dumps, loads
 from schemas.dead_letters import Stage
 from schemas.errors import describe, field_errors
-from services.codec import dumps, loads
-from services.messages import Message, dead_letter
+from services.kafka.messages import Message, dead_letter
 from services.scorer.model import (
     AccountState,
     HealthModel,

@@ -7,9 +7,9 @@ from typing import NamedTuple
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
+from schemas.codec import dumps, loads
 from schemas.topics import TopicSpec
-from services.codec import dumps, loads
-from services.kafka_read import read_to_end
+from services.kafka.read import read_to_end
 from services.scorer.model import AccountState
 
 GROUP = "healthmon-scorer"

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from schemas import AccountUpdate, Event, Health, Reason, RiskChange, change_id
-from services.messages import RawMessage
+from services.kafka.messages import RawMessage
 from services.scorer.batch import Rejected, decode
 from services.scorer.model import AccountState, HealthModel, apply, apply_traits, last_health
 from services.scorer.model.apply import components_of, sentence

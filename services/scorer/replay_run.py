@@ -14,17 +14,17 @@ from rich.progress import Progress
 from rich.table import Table
 
 from schemas import Health, RiskChange
+from schemas.codec import encode, loads
 from schemas.topics import TopicSpec
-from services.batched_sends import BatchedSends
-from services.codec import encode, loads
-from services.kafka_read import assign_all, read_to_end
-from services.messages import RawMessage
+from services.kafka.batched_sends import BatchedSends
+from services.kafka.messages import RawMessage
+from services.kafka.read import assign_all, read_to_end
+from services.kafka.topics import ensure_topics, topic_names
 from services.scorer.batch import snapshot_record
 from services.scorer.changelog import CHANGELOG, GROUP, encode_state
 from services.scorer.model import HealthModel, load_model
 from services.scorer.replay import Comparison, Replayed, compare, model_change, recompute
 from services.settings import Settings
-from services.topics import ensure_topics, topic_names
 
 Record = tuple[str, bytes, bytes, int | None]
 """A record to send: topic, key, value, partition (None: by key)."""

@@ -23,12 +23,13 @@ from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import CommitFailedError
 
 from schemas import RiskChange
-from services import patient_fetch
-from services.batched_sends import BatchedSends
-from services.codec import encode
-from services.consumer_lag import ConsumerLag
-from services.messages import Message
-from services.reconnect import keep_running
+from schemas.codec import encode
+from services.kafka import patient_fetch
+from services.kafka.batched_sends import BatchedSends
+from services.kafka.consumer_lag import ConsumerLag
+from services.kafka.messages import Message
+from services.kafka.reconnect import keep_running
+from services.kafka.topics import topic_names
 from services.scorer import metrics
 from services.scorer.assignor import CoPartitionedAssignor
 from services.scorer.batch import PoisonRecord, score_batch, snapshot_record
@@ -37,7 +38,6 @@ from services.scorer.model import AccountState, HealthModel, evaluate
 from services.scorer.poison import PoisonRecords
 from services.scorer.sources import SourceActivity, end_offset_totals
 from services.settings import Settings
-from services.topics import topic_names
 
 log = logging.getLogger(__name__)
 YIELD_EVERY = 500

@@ -10,11 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
-from services.broker import Broker
-from services.ports import free_port
+from services.kafka.topics import ensure_topics
+from services.local.broker import Broker
+from services.local.ports import free_port
+from services.local.up import Child, spawn, wait_ready
 from services.settings import Settings
-from services.topics import ensure_topics
-from services.up import Child, spawn, wait_ready
 from tests.support.sources import ZENDESK_TEST_SECRET
 
 API_KEY = "e2e-key"

@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from healthmon_client import EventProducer, HealthmonClient, InvalidEvent, SendFailed
-from services.api_keys import create_key
-from services.sql import Database
+from services.db.sql import Database
+from services.web.api_keys import create_key
 from tests.e2e.conftest import API_KEY, System
 from tests.support.waiting import eventually
 

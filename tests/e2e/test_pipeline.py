@@ -13,7 +13,7 @@ from standardwebhooks.webhooks import Webhook
 from schemas.generate import schema_path
 from schemas.topics import HEALTH_CHANGES
 from services.alerts.store import EVENT_TYPES
-from services.topics import topic_names
+from services.kafka.topics import topic_names
 from tests.e2e.conftest import System
 from tests.support.receiver import http_receiver
 from tests.support.waiting import eventually

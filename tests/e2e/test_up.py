@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.ports import free_port
+from services.local.ports import free_port
 
 
 def read_until(process: subprocess.Popen[str], pattern: str, timeout_s: float) -> str:

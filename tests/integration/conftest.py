@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.sql import Base, init_db, make_engine, session_factory
+from services.db.sql import Base, init_db, make_engine, session_factory
 from tests.conftest import DATABASE_URL_ENV, database_urls
 
 

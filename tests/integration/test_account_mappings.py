@@ -10,9 +10,9 @@ from pathlib import Path
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.account_mappings import MappingStore, list_mappings, set_mapping
+from services.db.sql import Database
+from services.ingest.account_mappings import MappingStore, list_mappings, set_mapping
 from services.settings import Settings
-from services.sql import Database
 from tests.support.cli import healthmon
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)

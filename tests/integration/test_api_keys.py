@@ -11,7 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.api_keys import (
+from services.db.sql import Database
+from services.ingest.app import create_app
+from services.settings import Settings
+from services.web.api_keys import (
     ApiKeyRow,
     Caller,
     KeyStore,
@@ -20,9 +23,6 @@ from services.api_keys import (
     list_keys,
     revoke_key,
 )
-from services.ingest.app import create_app
-from services.settings import Settings
-from services.sql import Database
 from tests.support.cli import healthmon
 from tests.support.sinks import MemorySink
 

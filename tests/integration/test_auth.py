@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.api_keys import create_key
 from services.ingest.app import create_app
 from services.settings import Settings
+from services.web.api_keys import create_key
 from tests.support.event_loop import sql_on_the_event_loop as on_the_event_loop
 from tests.support.sinks import MemorySink
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from services.ports import free_port
+from services.local.ports import free_port
 from tests.support.cli import healthmon
 
 DEFAULT_MODEL = str(Path(__file__).parents[2] / "services/scorer/model/default.toml")

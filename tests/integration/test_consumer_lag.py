@@ -5,10 +5,10 @@ from __future__ import annotations
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from prometheus_client import REGISTRY
 
-from services.broker import Broker
-from services.consumer_lag import ConsumerLag
+from services.kafka.consumer_lag import ConsumerLag
+from services.kafka.topics import ensure_topics, topic_names
+from services.local.broker import Broker
 from services.settings import Settings
-from services.topics import ensure_topics, topic_names
 
 
 def lag(group: str, topic: str, partition: int) -> float | None:

@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 import pytest
 from kafka import KafkaConsumer
 
-from services.batched_sends import default_partition
-from services.broker import Broker
 from services.ingest.producer import ProduceError, Record, RecordSink, kafka_sink
+from services.kafka.batched_sends import default_partition
+from services.kafka.topics import ensure_topics, topic_names
+from services.local.broker import Broker
 from services.settings import Settings
-from services.topics import ensure_topics, topic_names
 
 
 @pytest.fixture(params=["confluent", "aiokafka"])

@@ -10,10 +10,10 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.consumer.fetcher import Fetcher
 
-from services import patient_fetch
-from services.broker import Broker
+from services.kafka import patient_fetch
+from services.kafka.topics import ensure_topics, topic_names
+from services.local.broker import Broker
 from services.settings import Settings
-from services.topics import ensure_topics, topic_names
 
 IDLE_S = 2.0
 

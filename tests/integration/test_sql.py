@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from services.sql import make_engine
+from services.db.sql import make_engine
 
 
 def mode(path: Path) -> int:

@@ -7,9 +7,9 @@ from kafka import KafkaAdminClient
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 
 from schemas.topics import ALL_TOPICS
-from services.broker import Broker
+from services.kafka.topics import TopicLayoutError, ensure_topics, topic_names
+from services.local.broker import Broker
 from services.settings import Settings
-from services.topics import TopicLayoutError, ensure_topics, topic_names
 
 
 def settings_for(broker: Broker, prefix: str, partitions: int = 3) -> Settings:

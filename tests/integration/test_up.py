@@ -9,9 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from services.broker import Broker
+from services.local.broker import Broker
+from services.local.up import Child, api_key, local_environment, stop_all
 from services.settings import Settings
-from services.up import Child, api_key, local_environment, stop_all
 
 RECORD_SIGTERM = """
 import signal, sys, time

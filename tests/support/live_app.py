@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import uvicorn
 from fastapi import FastAPI
 
-from services.ports import free_port
+from services.local.ports import free_port
 
 
 @contextmanager

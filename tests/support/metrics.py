@@ -7,11 +7,11 @@ import re
 from prometheus_client import REGISTRY
 
 import services.alerts.metrics
-import services.consumer_lag
 import services.ingest.metrics
+import services.kafka.consumer_lag
 import services.scorer.metrics
 
-MODULES = (services.alerts.metrics, services.consumer_lag, services.ingest.metrics,
+MODULES = (services.alerts.metrics, services.kafka.consumer_lag, services.ingest.metrics,
            services.scorer.metrics)  # fmt: skip
 
 

@@ -17,12 +17,12 @@ import orjson
 from kafka import KafkaConsumer, KafkaProducer
 
 from schemas import Event
-from services.broker import Broker
-from services.codec import encode
-from services.ports import free_port
+from schemas.codec import encode
+from services.kafka.topics import ensure_topics, topic_names
+from services.local.broker import Broker
+from services.local.ports import free_port
 from services.scorer.changelog import CHANGELOG, Stored, decode_record
 from services.settings import Settings
-from services.topics import ensure_topics, topic_names
 
 
 @dataclass

@@ -10,7 +10,7 @@ from email.message import EmailMessage
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, LoginPassword, Session
 
-from services.ports import free_port
+from services.local.ports import free_port
 
 
 class Mailbox:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.api_keys import Caller, ScopeError, check_scopes, hash_secret
+from services.web.api_keys import Caller, ScopeError, check_scopes, hash_secret
 
 
 def test_a_scope_is_granted_directly_by_its_family_wildcard_or_by_everything() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.rate_limit import RateLimiter
+from services.web.rate_limit import RateLimiter
 
 
 class Clock:

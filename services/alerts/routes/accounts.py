@@ -12,7 +12,7 @@ from schemas import HealthSnapshot
 from services.alerts.deps import DbSession
 from services.alerts.store import health_history
 from services.alerts.tables import AccountHealthRow
-from services.auth import AlertsReader
+from services.web.auth import AlertsReader
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
 

@@ -24,8 +24,8 @@ from services.alerts.store import (
     utcnow,
 )
 from services.alerts.tables import AlertRow
-from services.auth import AlertsReader, AlertsWriter
-from services.http import require_json
+from services.web.auth import AlertsReader, AlertsWriter
+from services.web.http import require_json
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"], dependencies=[Depends(require_json)])
 AlertStatus = Literal["open", "acknowledged", "snoozed", "resolved"]

@@ -24,8 +24,8 @@ from services.alerts.store import (
     utcnow,
 )
 from services.alerts.tables import WebhookEndpointRow
-from services.auth import AlertsReader, AlertsWriter
-from services.http import require_json
+from services.web.auth import AlertsReader, AlertsWriter
+from services.web.http import require_json
 
 router = APIRouter(
     prefix="/v1/webhook-endpoints", tags=["webhook endpoints"], dependencies=[Depends(require_json)]

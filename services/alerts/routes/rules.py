@@ -13,8 +13,8 @@ from services.alerts.deps import DbSession
 from services.alerts.routing import RouteSpec
 from services.alerts.store import store_route, utcnow
 from services.alerts.tables import RouteRow
-from services.auth import AlertsReader, AlertsWriter
-from services.http import require_json
+from services.web.auth import AlertsReader, AlertsWriter
+from services.web.http import require_json
 
 router = APIRouter(prefix="/v1/routes", tags=["routes"], dependencies=[Depends(require_json)])
 FILE_PREFIX = "file_"

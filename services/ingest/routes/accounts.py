@@ -9,15 +9,15 @@ from fastapi import APIRouter, Body, Depends, status
 from pydantic import BaseModel
 
 from schemas import AccountTraits, AccountUpdate
-from services.api_keys import Caller
-from services.auth import scoped
-from services.codec import encode
-from services.http import require_json
+from schemas.codec import encode
 from services.ingest.deps import EventLimits, Sink, Topics
 from services.ingest.limits import TOO_LARGE
 from services.ingest.metrics import count_event
 from services.ingest.producer import Record
 from services.ingest.routes.events import SOURCE, produce, refused
+from services.web.api_keys import Caller
+from services.web.auth import scoped
+from services.web.http import require_json
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"], dependencies=[Depends(require_json)])
 

@@ -10,16 +10,16 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, HTTPException, status
 from pydantic import BaseModel, Field, ValidationError
 
+from schemas.codec import dumps
 from schemas.errors import FieldError, field_errors
 from schemas.events import EVENT_IN_ADAPTER, AnyEventIn, EventIn, completed_data
-from services.auth import ApiKey, forbidden
-from services.codec import dumps
-from services.http import require_json
 from services.ingest.deps import EventLimits, Sink, Topics
 from services.ingest.limits import TOO_LARGE, Limits
 from services.ingest.metrics import count_event
 from services.ingest.producer import ProduceError, Record
-from services.topics import TopicNames
+from services.kafka.topics import TopicNames
+from services.web.auth import ApiKey, forbidden
+from services.web.http import require_json
 
 router = APIRouter(prefix="/v1/events", tags=["events"], dependencies=[Depends(require_json)])
 MAX_BATCH = 1000

@@ -20,17 +20,17 @@ from fastapi import (
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from schemas.values import NO_CONTROL_PATTERN, Id, no_control
-from services.account_mappings import (
+from services.db.sql import Database
+from services.ingest.account_mappings import (
     AccountMappingRow,
     MappingSource,
     delete_mapping,
     list_mappings,
     set_mapping,
 )
-from services.api_keys import Caller
-from services.auth import scoped
-from services.http import require_json
-from services.sql import Database
+from services.web.api_keys import Caller
+from services.web.auth import scoped
+from services.web.http import require_json
 
 router = APIRouter(
     prefix="/v1/account-mappings", tags=["accounts"], dependencies=[Depends(require_json)]

@@ -19,10 +19,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel, ValidationError
 
 from schemas.errors import FieldError, field_errors
-from services.account_mappings import MappingStore
-from services.api_keys import Caller
-from services.auth import CHALLENGE, authenticate, settings_of
-from services.http import read_body, require_json
+from services.ingest.account_mappings import MappingStore
 from services.ingest.deps import Sink, Topics
 from services.ingest.limits import TOO_LARGE, Limits
 from services.ingest.metrics import count_event, count_ignored
@@ -37,7 +34,10 @@ from services.ingest.segment import (
     openapi_schema,
     translate,
 )
-from services.topics import TopicNames
+from services.kafka.topics import TopicNames
+from services.web.api_keys import Caller
+from services.web.auth import CHALLENGE, authenticate, settings_of
+from services.web.http import read_body, require_json
 
 router = APIRouter(prefix="/v1", tags=["segment"], dependencies=[Depends(require_json)])
 BATCH_ENDPOINT = "POST /v1/batch"

@@ -18,10 +18,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel
 
 from schemas.errors import FieldError
-from services.account_mappings import MappingStore
-from services.auth import settings_of
-from services.http import require_json
 from services.ingest import stripe, zendesk
+from services.ingest.account_mappings import MappingStore
 from services.ingest.deps import Sink, Topics
 from services.ingest.limits import Limits
 from services.ingest.metrics import count_event, count_ignored
@@ -29,6 +27,8 @@ from services.ingest.outcomes import Rejected, Translated, rejected_record
 from services.ingest.producer import Record
 from services.ingest.routes.events import produce
 from services.ingest.signatures import stripe_problem, zendesk_problem
+from services.web.auth import settings_of
+from services.web.http import require_json
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"], dependencies=[Depends(require_json)])
 

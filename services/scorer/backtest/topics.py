@@ -14,11 +14,11 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from rich.console import Console
 
 from schemas import AccountUpdate
-from services.kafka_read import assign_all, read_to_end
+from services.kafka.read import assign_all, read_to_end
+from services.kafka.topics import reach_broker, topic_names
 from services.scorer.backtest.history import Skipped, parse_line
 from services.scorer.replay import KIND_ORDER
 from services.settings import Settings
-from services.topics import reach_broker, topic_names
 
 CHUNK_RECORDS = 200_000
 """Records sorted in memory at a time; larger histories are merged from sorted runs on disk."""

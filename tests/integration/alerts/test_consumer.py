@@ -17,15 +17,15 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from schemas import DeadLetter
+from schemas.codec import encode
 from services.alerts import consumer as consumer_module
 from services.alerts.consumer import ChangeConsumer, store_isolating, store_records
 from services.alerts.tables import HealthChangeRow
-from services.broker import Broker
-from services.codec import encode
-from services.messages import RawMessage
+from services.db.sql import make_engine, session_factory
+from services.kafka.messages import RawMessage
+from services.kafka.topics import ensure_topics, topic_names
+from services.local.broker import Broker
 from services.settings import Settings
-from services.sql import make_engine, session_factory
-from services.topics import ensure_topics, topic_names
 from tests.support.changes import risk_change
 from tests.support.waiting import eventually
 

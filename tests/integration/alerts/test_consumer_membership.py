@@ -13,11 +13,11 @@ from pathlib import Path
 import httpx
 from kafka import KafkaProducer
 
-from services.broker import Broker
-from services.codec import encode
-from services.ports import free_port
+from schemas.codec import encode
+from services.kafka.topics import ensure_topics, topic_names
+from services.local.broker import Broker
+from services.local.ports import free_port
 from services.settings import Settings
-from services.topics import ensure_topics, topic_names
 from tests.support.changes import risk_change
 from tests.support.waiting import eventually
 

@@ -81,7 +81,7 @@ WORKER = """
 import asyncio
 from services.alerts.delivery import DeliveryWorker
 from services.settings import Settings
-from services.sql import make_engine, session_factory
+from services.db.sql import make_engine, session_factory
 from tests.support.secrets import BOX, LOOPBACK
 
 async def main():

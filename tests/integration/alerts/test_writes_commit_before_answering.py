@@ -70,7 +70,7 @@ def test_a_created_route_can_be_used_at_once(api: httpx.Client) -> None:
 
 
 def test_acting_on_an_alert_shows_at_once(api: httpx.Client, engine: Engine) -> None:
-    from services.sql import session_factory
+    from services.db.sql import session_factory
 
     with session_factory(engine).begin() as session:
         record_change(session, risk_change("green", "red"), utcnow())

@@ -10,9 +10,9 @@ from kafka import KafkaConsumer
 
 from healthmon_client import EventProducer
 from schemas.events import EVENT_ADAPTER
-from services.broker import Broker
+from services.kafka.topics import ensure_topics
+from services.local.broker import Broker
 from services.settings import Settings
-from services.topics import ensure_topics
 
 
 def read_one(broker: Broker, topic: str) -> dict[str, object]:

@@ -10,10 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 from kafka import KafkaConsumer
 
-from services.broker import Broker
 from services.ingest.app import create_app
+from services.kafka.topics import ensure_topics, topic_names
+from services.local.broker import Broker
 from services.settings import Settings
-from services.topics import ensure_topics, topic_names
 
 KEY = {"Authorization": "Bearer key-1"}
 SMALL = {"account_id": "acme", "kind": "usage", "type": "login", "event_id": "small"}

@@ -11,7 +11,7 @@ from segment.analytics import Client
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.account_mappings import list_mappings
+from services.ingest.account_mappings import list_mappings
 from services.ingest.app import create_app
 from services.settings import Settings
 from tests.support.event_loop import sql_on_the_event_loop

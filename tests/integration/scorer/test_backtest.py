@@ -15,11 +15,11 @@ import orjson
 import pytest
 from kafka import KafkaProducer
 
-from services.broker import Broker
+from services.kafka.topics import ensure_topics, topic_names
+from services.local.broker import Broker
 from services.scorer.backtest.summary import HEADLINE_KEYS as KEYS
 from services.scorer.model import default_model
 from services.settings import Settings
-from services.topics import ensure_topics, topic_names
 from tests.support.simulation import Config, simulator_figures, write_ndjson
 
 SMALL = Config(accounts=16, days=100)

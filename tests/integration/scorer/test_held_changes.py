@@ -8,9 +8,9 @@ from pathlib import Path
 import orjson
 from kafka import KafkaProducer
 
-from services.batched_sends import default_partition
-from services.broker import Broker
-from services.codec import encode
+from schemas.codec import encode
+from services.kafka.batched_sends import default_partition
+from services.local.broker import Broker
 from services.scorer.changelog import CHANGELOG, Stored, encode_state
 from tests.support.events import T0, event
 from tests.support.model import fold_all

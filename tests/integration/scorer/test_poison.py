@@ -12,11 +12,11 @@ import pytest
 from kafka import KafkaProducer
 
 from schemas import Event
-from services.broker import Broker
+from services.kafka.topics import topic_names
+from services.local.broker import Broker
 from services.scorer import batch
 from services.scorer.model import default_model
 from services.scorer.worker import ScorerWorker
-from services.topics import topic_names
 from tests.support.events import T0, days, event
 from tests.support.scorer_process import ScorerCluster, scorer_cluster
 from tests.support.waiting import eventually

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from schemas import Event
-from services.broker import Broker
+from services.local.broker import Broker
 from tests.support.events import days, event
 from tests.support.model import DEFAULT_TOML
 from tests.support.scorer_process import scorer_cluster

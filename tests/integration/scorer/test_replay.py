@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from schemas import Event
-from services.broker import Broker
+from services.local.broker import Broker
 from services.scorer.replay_run import SHADOW_CHANGES
 from tests.support.events import T0, days, event
 from tests.support.model import STRICT_TOML

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from kafka.partitioner import murmur2
 
 from schemas import Event
-from services.broker import Broker
+from services.local.broker import Broker
 from services.scorer.changelog import Stored
 from services.scorer.model import AccountState
 from tests.support.events import T0, event

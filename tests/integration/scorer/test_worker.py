@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from aiokafka import TopicPartition
 
-from services.ports import free_port
+from services.local.ports import free_port
 from services.scorer.model import default_model
 from services.scorer.worker import ScorerWorker, _Rebalance
 from services.settings import Settings

@@ -116,8 +116,8 @@ def test_a_segment_key_without_accounts_write_cannot_send_group_calls(
 ) -> None:
     from datetime import UTC, datetime
 
-    from services.api_keys import create_key
-    from services.sql import Database
+    from services.db.sql import Database
+    from services.web.api_keys import create_key
 
     settings = Settings(data_dir=tmp_path)
     with Database(settings.sqlalchemy_url).sessions().begin() as session:

@@ -6,8 +6,8 @@ import hashlib
 from datetime import UTC, datetime
 
 from schemas import DeadLetter
+from schemas.codec import encode
 from schemas.dead_letters import MAX_ERROR_CHARS, MAX_KEY_CHARS, MAX_VALUE_BYTES
-from services.codec import encode
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 BROKER_MESSAGE_BYTES = 1_000_000

@@ -9,9 +9,9 @@ import pytest
 from pydantic import ValidationError
 
 from schemas import EVENT_ADAPTER, EVENT_IN_ADAPTER
+from schemas.codec import dumps, encode
 from schemas.errors import field_errors
 from schemas.events import VOCABULARY, complete, completed_data
-from services.codec import dumps, encode
 from tests.support.events import event_dict
 
 VALID_PROPERTIES: dict[str, dict[str, Any]] = {

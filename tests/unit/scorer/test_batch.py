@@ -10,8 +10,8 @@ import pytest
 from pydantic import ValidationError
 
 from schemas import EVENT_ADAPTER, HealthSnapshot
-from services.codec import encode
-from services.messages import RawMessage
+from schemas.codec import encode
+from services.kafka.messages import RawMessage
 from services.scorer.batch import (
     PoisonRecord,
     Rejected,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.messages import RawMessage
+from services.kafka.messages import RawMessage
 from services.scorer.batch import PoisonRecord
 from services.scorer.poison import PoisonRecords
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 
 from schemas import EVENT_ADAPTER, Event, Health
-from services.messages import RawMessage
+from services.kafka.messages import RawMessage
 from services.scorer.model import AccountState, default_model
 from services.scorer.replay import compare, model_change, recompute
 from tests.support.events import T0, days, event_dict

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from services.alerts.channels.email import SmtpConfig, alert_email, send_email
-from services.ports import free_port
+from services.local.ports import free_port
 from tests.support.smtp import Mailbox
 from tests.unit.alerts.channels.test_email import FULL
 

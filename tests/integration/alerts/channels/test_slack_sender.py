@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from services.alerts.channels.slack import SlackSender
-from services.ports import free_port
+from services.local.ports import free_port
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-import services.sql
+import services.db.sql
 
 revision = "0003"
 down_revision = "0002"
@@ -30,8 +30,8 @@ def upgrade() -> None:
         sa.Column("enabled", sa.Boolean(), nullable=False),
         sa.Column("match", sa.JSON(), nullable=False),
         sa.Column("channels", sa.JSON(), nullable=False),
-        sa.Column("created_at", services.sql.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", services.sql.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", services.db.sql.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", services.db.sql.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
@@ -45,19 +45,19 @@ def upgrade() -> None:
 
     with op.batch_alter_table("webhook_endpoints", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column("updated_at", services.sql.UTCDateTime(timezone=True), nullable=True)
+            sa.Column("updated_at", services.db.sql.UTCDateTime(timezone=True), nullable=True)
         )
         batch_op.add_column(sa.Column("previous_secret", sa.String(length=100), nullable=True))
         batch_op.add_column(
             sa.Column(
-                "previous_secret_until", services.sql.UTCDateTime(timezone=True), nullable=True
+                "previous_secret_until", services.db.sql.UTCDateTime(timezone=True), nullable=True
             )
         )
         batch_op.add_column(
-            sa.Column("failing_since", services.sql.UTCDateTime(timezone=True), nullable=True)
+            sa.Column("failing_since", services.db.sql.UTCDateTime(timezone=True), nullable=True)
         )
         batch_op.add_column(
-            sa.Column("disabled_at", services.sql.UTCDateTime(timezone=True), nullable=True)
+            sa.Column("disabled_at", services.db.sql.UTCDateTime(timezone=True), nullable=True)
         )
         batch_op.add_column(sa.Column("disabled_reason", sa.Text(), nullable=True))
 
@@ -69,7 +69,7 @@ def upgrade() -> None:
         sa.column("enabled", sa.Boolean),
         sa.column("match", sa.JSON),
         sa.column("channels", sa.JSON),
-        sa.column("created_at", services.sql.UTCDateTime(timezone=True)),
+        sa.column("created_at", services.db.sql.UTCDateTime(timezone=True)),
     )
     op.bulk_insert(
         routes,

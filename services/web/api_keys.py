@@ -13,8 +13,8 @@ from datetime import datetime
 from sqlalchemy import String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from services.expiring import Expiring
-from services.sql import Base, Database
+from services.db.expiring import Expiring
+from services.db.sql import Base, Database
 
 SCOPES = {
     "events:usage": "send usage events",

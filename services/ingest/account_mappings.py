@@ -13,8 +13,8 @@ from typing import Literal, get_args
 from sqlalchemy import String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from services.expiring import Expiring
-from services.sql import Base, Database
+from services.db.expiring import Expiring
+from services.db.sql import Base, Database
 
 MappingSource = Literal["stripe", "zendesk", "segment"]
 MAPPING_SOURCES: tuple[str, ...] = get_args(MappingSource)

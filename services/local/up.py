@@ -16,12 +16,12 @@ from typing import IO
 import httpx
 from rich.console import Console
 
-from services.broker import Broker, start_broker
-from services.ports import free_port
+from services.db.sql import make_engine, upgrade_db
+from services.kafka.topics import ensure_topics
+from services.local.broker import Broker, start_broker
+from services.local.ports import free_port
 from services.scorer.model import load_model
 from services.settings import Settings
-from services.sql import make_engine, upgrade_db
-from services.topics import ensure_topics
 
 LOCAL_REBALANCE_TIMEOUT_S = 3.0
 LOCAL_NETWORKS = "127.0.0.0/8,::1/128"
@@ -227,7 +227,7 @@ def run_all(settings: Settings, demo: bool = False) -> None:
         write_urls(urls, children, bootstrap)
         console.print(f"urls    {urls}")
         if demo:
-            from services.demo import run_demo
+            from services.local.demo import run_demo
 
             run_demo(children[0].url, children[2].url, sorted(key)[0], console)
         console.print("[dim]running; press Ctrl-C to stop[/dim]")

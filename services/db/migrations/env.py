@@ -1,15 +1,14 @@
-"""Alembic environment: migrations run on the connection `services.sql.upgrade_db` passes in."""
+"""Alembic environment: migrations run on the connection `services.db.sql.upgrade_db` passes in."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from services.sql import Base, import_tables
+from services.db.migrations.tables import all_tables
 
-import_tables()
 context.configure(
     connection=context.config.attributes["connection"],
-    target_metadata=Base.metadata,
+    target_metadata=all_tables(),
     render_as_batch=True,  # SQLite alters tables by copying them
     compare_type=True,
 )

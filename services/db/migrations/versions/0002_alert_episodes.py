@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import services.sql
+import services.db.sql
 
 revision = "0002"
 down_revision = "0001"
@@ -30,7 +30,7 @@ def upgrade() -> None:
         sa.Column("change_id", sa.String(length=250), nullable=True),
         sa.Column("actor", sa.String(length=200), nullable=True),
         sa.Column("note", sa.Text(), nullable=True),
-        sa.Column("at", services.sql.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", services.db.sql.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["alert_id"],
             ["alerts.id"],
@@ -44,11 +44,11 @@ def upgrade() -> None:
         "snoozes",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("alert_id", sa.String(length=40), nullable=False),
-        sa.Column("until", services.sql.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("until", services.db.sql.UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor", sa.String(length=200), nullable=True),
         sa.Column("note", sa.Text(), nullable=True),
-        sa.Column("created_at", services.sql.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("ended_at", services.sql.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", services.db.sql.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", services.db.sql.UTCDateTime(timezone=True), nullable=True),
         sa.Column("end_reason", sa.String(length=20), nullable=True, comment="expired, worse, ..."),
         sa.ForeignKeyConstraint(
             ["alert_id"],
@@ -64,7 +64,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("delivery_id", sa.String(length=40), nullable=False),
         sa.Column("attempt", sa.Integer(), nullable=False),
-        sa.Column("at", services.sql.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", services.db.sql.UTCDateTime(timezone=True), nullable=False),
         sa.Column("status_code", sa.Integer(), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("duration_ms", sa.Double(), nullable=False),
@@ -88,17 +88,17 @@ def upgrade() -> None:
             sa.Column("critical_seen", sa.JSON(), nullable=False, server_default="[]")
         )
         batch_op.add_column(
-            sa.Column("updated_at", services.sql.UTCDateTime(timezone=True), nullable=True)
+            sa.Column("updated_at", services.db.sql.UTCDateTime(timezone=True), nullable=True)
         )
         batch_op.add_column(
-            sa.Column("acknowledged_at", services.sql.UTCDateTime(timezone=True), nullable=True)
+            sa.Column("acknowledged_at", services.db.sql.UTCDateTime(timezone=True), nullable=True)
         )
         batch_op.add_column(sa.Column("acknowledged_by", sa.String(length=200), nullable=True))
         batch_op.add_column(
-            sa.Column("snoozed_until", services.sql.UTCDateTime(timezone=True), nullable=True)
+            sa.Column("snoozed_until", services.db.sql.UTCDateTime(timezone=True), nullable=True)
         )
         batch_op.add_column(
-            sa.Column("resolved_at", services.sql.UTCDateTime(timezone=True), nullable=True)
+            sa.Column("resolved_at", services.db.sql.UTCDateTime(timezone=True), nullable=True)
         )
         batch_op.add_column(
             sa.Column(

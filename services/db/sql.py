@@ -83,13 +83,6 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def import_tables() -> None:
-    """Import every module that declares tables, so that Base.metadata holds them all."""
-    import services.account_mappings
-    import services.alerts.tables
-    import services.api_keys  # noqa: F401
-
-
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 

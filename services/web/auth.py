@@ -9,9 +9,9 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from services.api_keys import SCOPES, Caller, KeyStore, hash_secret
-from services.rate_limit import RateLimiter
 from services.settings import Settings
+from services.web.api_keys import SCOPES, Caller, KeyStore, hash_secret
+from services.web.rate_limit import RateLimiter
 
 _bearer = HTTPBearer(
     auto_error=False,

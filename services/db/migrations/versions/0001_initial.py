@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import services.sql
+import services.db.sql
 
 revision = "0001"
 down_revision = None
@@ -29,7 +29,7 @@ def upgrade() -> None:
         sa.Column("score", sa.Double(), nullable=True),
         sa.Column("last_change_seq", sa.Integer(), nullable=False),
         sa.Column("snapshot", sa.JSON(), nullable=False),
-        sa.Column("updated_at", services.sql.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", services.db.sql.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("account_id"),
         if_not_exists=True,
     )
@@ -39,7 +39,7 @@ def upgrade() -> None:
         sa.Column("external_id", sa.String(length=200), nullable=False),
         sa.Column("account_id", sa.String(length=200), nullable=False),
         sa.Column("learned", sa.Boolean(), nullable=False),
-        sa.Column("updated_at", services.sql.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", services.db.sql.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("source", "external_id"),
         if_not_exists=True,
     )
@@ -49,8 +49,8 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("secret_hash", sa.String(length=64), nullable=False),
         sa.Column("scopes", sa.JSON(), nullable=False),
-        sa.Column("created_at", services.sql.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("revoked_at", services.sql.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", services.db.sql.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", services.db.sql.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("secret_hash"),
         if_not_exists=True,
@@ -60,8 +60,8 @@ def upgrade() -> None:
         sa.Column("change_id", sa.String(length=250), nullable=False),
         sa.Column("account_id", sa.String(length=200), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
-        sa.Column("occurred_at", services.sql.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("emitted_at", services.sql.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("occurred_at", services.db.sql.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("emitted_at", services.db.sql.UTCDateTime(timezone=True), nullable=False),
         sa.Column("previous_band", sa.String(length=16), nullable=False),
         sa.Column("current_band", sa.String(length=16), nullable=False),
         sa.Column("current_score", sa.Double(), nullable=True),
@@ -85,7 +85,7 @@ def upgrade() -> None:
         sa.Column("description", sa.Text(), nullable=True),
         sa.Column("event_types", sa.JSON(), nullable=False),
         sa.Column("enabled", sa.Boolean(), nullable=False),
-        sa.Column("created_at", services.sql.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", services.db.sql.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         if_not_exists=True,
     )
@@ -101,7 +101,7 @@ def upgrade() -> None:
         sa.Column("title", sa.Text(), nullable=False),
         sa.Column("segment", sa.String(length=100), nullable=True),
         sa.Column("csm_owner", sa.String(length=254), nullable=True),
-        sa.Column("created_at", services.sql.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", services.db.sql.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["change_id"],
             ["health_changes.change_id"],
@@ -127,12 +127,12 @@ def upgrade() -> None:
         sa.Column("body", sa.LargeBinary(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", services.sql.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("locked_until", services.sql.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("next_attempt_at", services.db.sql.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("locked_until", services.db.sql.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_status_code", sa.Integer(), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("created_at", services.sql.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("delivered_at", services.sql.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", services.db.sql.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("delivered_at", services.db.sql.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["alert_id"],
             ["alerts.id"],

@@ -1,0 +1,1 @@
+"""The SQL database the services share: base, engines, schema migrations, caches."""

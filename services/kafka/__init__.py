@@ -1,0 +1,1 @@
+"""Kafka plumbing the services share: topics, records read, batched sends, reconnects, lag."""

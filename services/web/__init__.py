@@ -1,0 +1,1 @@
+"""HTTP plumbing both HTTP services share: app parts, API-key auth, rate limits."""
