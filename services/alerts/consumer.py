@@ -17,10 +17,10 @@ from schemas import DeadLetter, HealthSnapshot, RiskChange
 from schemas.codec import encode, loads
 from schemas.errors import describe, field_errors
 from services.alerts import metrics
+from services.alerts.config import alert_policy, delivering_of
 from services.alerts.lifecycle import Policy
 from services.alerts.store import (
     Delivering,
-    delivering_of,
     record_change,
     record_snapshot,
     utcnow,
@@ -165,7 +165,7 @@ class ChangeConsumer:
 
     def _store(self, records: list[RawMessage]) -> tuple[int, list[DeadLetter]]:
         now = utcnow()
-        policy, delivering = self.settings.alert_policy(), delivering_of(self.settings)
+        policy, delivering = alert_policy(self.settings), delivering_of(self.settings)
 
         def store(session: Session, batch: list[RawMessage]) -> tuple[int, list[DeadLetter]]:
             changes = self.topics.health_changes

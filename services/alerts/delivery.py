@@ -25,6 +25,7 @@ from services.alerts.channels.email import alert_email, digest_email, send_email
 from services.alerts.channels.outcome import SendOutcome
 from services.alerts.channels.slack import SlackSender, slack_message
 from services.alerts.channels.view import health_url
+from services.alerts.config import delivering_of, smtp_config
 from services.alerts.outbound import (
     OutboundPolicy,
     Refused,
@@ -36,7 +37,6 @@ from services.alerts.retry import next_attempt_at, parse_retry_after
 from services.alerts.secret_box import SecretBox, SecretKeyError
 from services.alerts.store import (
     claim_due,
-    delivering_of,
     destination_of,
     next_due,
     utcnow,
@@ -99,7 +99,7 @@ class DeliveryWorker:
         self.client = outbound_client(policy or OutboundPolicy.of(settings))
         self.claim_limit = claim_limit
         self.slack = SlackSender(self.client, timeout_s=settings.webhook_timeout_s)
-        self.smtp = settings.smtp()
+        self.smtp = smtp_config(settings)
         self.wake = asyncio.Event()
         self.lease = timedelta(seconds=settings.webhook_timeout_s * 3)
         self.in_flight: dict[str, int] = {}

@@ -38,7 +38,6 @@ from services.alerts.tables import (
     SnoozeRow,
     WebhookEndpointRow,
 )
-from services.settings import Settings
 
 if TYPE_CHECKING:
     from services.alerts.secret_box import SecretBox
@@ -56,15 +55,6 @@ class Delivering:
     """Whether email goes out (an SMTP server is configured)."""
     digest_hour_utc: int = 8
     """When daily digests are sent."""
-
-
-def delivering_of(settings: Settings) -> Delivering:
-    """How the deployment's settings have notifications delivered."""
-    return Delivering(
-        settings.webhook_retry_schedule[0],
-        settings.smtp_host is not None,
-        settings.alerts_digest_hour_utc,
-    )
 
 
 SEVERITY_RANK = {"warning": 0, "critical": 1}

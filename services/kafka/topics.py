@@ -22,7 +22,7 @@ from schemas.topics import (
     USAGE_EVENTS,
     TopicSpec,
 )
-from services.settings import Settings
+from services.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
 READY_TIMEOUT_S = 30.0
@@ -34,7 +34,9 @@ class BrokerUnreachable(RuntimeError):
     """No broker of the configured bootstrap servers answered in time."""
 
 
-def admin_client(settings: Settings, timeout_s: float = BOOTSTRAP_TIMEOUT_S) -> KafkaAdminClient:
+def admin_client(
+    settings: KafkaSettings, timeout_s: float = BOOTSTRAP_TIMEOUT_S
+) -> KafkaAdminClient:
     """An admin client connected to the cluster; BrokerUnreachable after `timeout_s`."""
     servers = ",".join(settings.bootstrap_list)
     try:
@@ -51,7 +53,7 @@ def admin_client(settings: Settings, timeout_s: float = BOOTSTRAP_TIMEOUT_S) -> 
         ) from exc
 
 
-def reach_broker(settings: Settings) -> None:
+def reach_broker(settings: KafkaSettings) -> None:
     """Raise BrokerUnreachable unless a broker of `settings` answers."""
     admin_client(settings).close()
 
@@ -105,19 +107,19 @@ class TopicNames:
         return tuple(self.input_kinds)
 
 
-def topic_names(settings: Settings) -> TopicNames:
+def topic_names(settings: KafkaSettings) -> TopicNames:
     """The topic names for these settings."""
     return TopicNames.from_prefix(settings.topic_prefix)
 
 
-def _new_topic(name: str, spec: TopicSpec, settings: Settings) -> NewTopic:
+def _new_topic(name: str, spec: TopicSpec, settings: KafkaSettings) -> NewTopic:
     configs = {"cleanup.policy": "compact"} if spec.compacted else {}
     return NewTopic(
         name, settings.topic_partitions, settings.topic_replication_factor, topic_configs=configs
     )
 
 
-def ensure_topics(settings: Settings, extra: Sequence[TopicSpec] = ()) -> list[str]:
+def ensure_topics(settings: KafkaSettings, extra: Sequence[TopicSpec] = ()) -> list[str]:
     """Create every missing topic (the contract's and `extra`); return the names created.
 
     Safe to run any number of times; BrokerUnreachable when no broker answers.

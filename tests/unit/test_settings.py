@@ -5,7 +5,17 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from services.settings import DEFAULT_RETRY_SCHEDULE, Settings
+from services.settings import (
+    DEFAULT_RETRY_SCHEDULE,
+    AlertsSettings,
+    IngestSettings,
+    KafkaSettings,
+    ScorerSettings,
+    Settings,
+    SharedSettings,
+)
+
+PARTS = (SharedSettings, KafkaSettings, IngestSettings, ScorerSettings, AlertsSettings)
 
 
 def test_defaults_need_no_environment() -> None:
@@ -42,3 +52,21 @@ def test_an_empty_variable_means_the_default(monkeypatch: pytest.MonkeyPatch) ->
     settings = Settings()
     assert settings.smtp_port == 25 and settings.model_file is None
     assert settings.webhook_retry_schedule == list(DEFAULT_RETRY_SCHEDULE)
+
+
+def test_settings_are_the_services_settings_composed_without_overlap() -> None:
+    names = [name for part in PARTS for name in part.model_fields]
+    assert len(names) == len(set(names)), "a setting is declared by two services"
+    assert set(names) == set(Settings.model_fields)
+
+
+def test_a_service_reads_its_own_settings_from_the_same_variables(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HEALTHMON_SCORER_BATCH_SIZE", "7")
+    monkeypatch.setenv("HEALTHMON_STRIPE_WEBHOOK_SECRETS", "whsec_a,whsec_b")
+    monkeypatch.setenv("HEALTHMON_TOPIC_PREFIX", "staging.")
+    assert ScorerSettings().scorer_batch_size == Settings().scorer_batch_size == 7
+    assert IngestSettings().secrets_of("stripe") == Settings().secrets_of("stripe")
+    assert KafkaSettings().topic_prefix == "staging."
+    assert "smtp_host" not in ScorerSettings.model_fields
