@@ -13,13 +13,13 @@ import uuid
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import httpx
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from schemas.codec import dumps, loads
+from schemas.alerts import Alert, AlertMessage, PingMessage
+from schemas.codec import encode
 from services.alerts import metrics, signing
 from services.alerts.channels.email import alert_email, digest_email, send_email
 from services.alerts.channels.outcome import SendOutcome
@@ -73,6 +73,11 @@ class Attempt:
     delivery_id: str
     outcome: SendOutcome
     duration_ms: float
+
+
+def alert_of(job: Job) -> Alert:
+    """The alert a notification in the outbox is about."""
+    return AlertMessage.model_validate_json(job.body).data
 
 
 def endpoint_secrets(endpoint: WebhookEndpointRow, now: datetime, box: SecretBox) -> list[str]:
@@ -243,7 +248,7 @@ class DeliveryWorker:
         if self.smtp is None:
             outcome = SendOutcome.failed(None, "cannot send digest: no SMTP server", permanent=True)
         else:
-            latest = {view["id"]: view for view in (loads(job.body)["data"] for job in jobs)}
+            latest = {view.id: view for view in map(alert_of, jobs)}
             day = utcnow().date()
             message = digest_email(
                 owner, list(latest.values()), day, self.smtp.sender, self.settings.public_url
@@ -252,10 +257,10 @@ class DeliveryWorker:
         duration_ms = 1000 * (time.perf_counter() - started)
         return [Attempt(job.delivery_id, outcome, duration_ms) for job in jobs]
 
-    def _view(self, job: Job) -> tuple[dict[str, Any], str]:
+    def _view(self, job: Job) -> tuple[Alert, str]:
         """The alert of a notification and the link to its account's health."""
-        view: dict[str, Any] = loads(job.body)["data"]
-        return view, health_url(self.settings.public_url, view["account_id"])
+        view = alert_of(job)
+        return view, health_url(self.settings.public_url, view.account_id)
 
     async def _webhook(self, job: Job) -> SendOutcome:
         return await post_webhook(
@@ -367,7 +372,7 @@ async def send_ping(
 ) -> tuple[SendOutcome, float]:
     """A signed `webhook.ping` message, once; its outcome and how long it took (ms)."""
     now = utcnow()
-    body = dumps({"type": "webhook.ping", "timestamp": now, "data": {}})
+    body = encode(PingMessage(timestamp=now))
     started = time.perf_counter()
     outcome = await post_webhook(client, url, secrets, f"ping_{uuid.uuid4().hex}", body, timeout_s)
     return outcome, 1000 * (time.perf_counter() - started)

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from schemas import RiskChange
+from schemas.alerts import AlertEventType
 from schemas.health import BAND_RANK
 
 Status = Literal["open", "acknowledged", "snoozed", "resolved"]
@@ -30,7 +31,7 @@ CRITICAL_REASONS = frozenset(
         "support.urgent_ticket",
     }
 )
-NOTIFY: dict[Action, str] = {
+NOTIFY: dict[Action, AlertEventType] = {
     "open": "alert.created",
     "reopen": "alert.reopened",
     "worsen": "alert.worsened",
@@ -66,7 +67,7 @@ class Decision:
     notify: bool = False
 
     @property
-    def event_type(self) -> str | None:
+    def event_type(self) -> AlertEventType | None:
         """The webhook event type of the notification, if there is one."""
         return NOTIFY.get(self.action) if self.notify else None
 

@@ -10,7 +10,7 @@ subscribes them to; each destination gets a notification once.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
 
 from schemas.accounts import Email
+from schemas.alerts import Alert
 from schemas.errors import describe, field_errors
 from schemas.health import Band
 
@@ -103,22 +104,20 @@ def _ok(allowed: list[Any] | None, value: Any) -> bool:
     return allowed is None or value in allowed
 
 
-def matches(match: Match, alert: Mapping[str, Any], event_type: str) -> bool:
+def matches(match: Match, alert: Alert, event_type: str) -> bool:
     """Whether a notification of `alert` for `event_type` falls under `match`."""
-    reasons = {r.get("code") for r in (alert.get("change") or {}).get("reasons") or []}
+    reasons = {r.code for r in alert.change.reasons}
     return (
-        _ok(match.segments, alert.get("segment"))
-        and _ok(match.bands, alert.get("band"))
-        and _ok(match.severities, alert.get("severity"))
-        and _ok(match.owners, alert.get("csm_owner"))
+        _ok(match.segments, alert.segment)
+        and _ok(match.bands, alert.band)
+        and _ok(match.severities, alert.severity)
+        and _ok(match.owners, alert.csm_owner)
         and _ok(match.event_types, event_type)
         and (match.reason_codes is None or bool(reasons & set(match.reason_codes)))
     )
 
 
-def destinations(
-    routes: Iterable[RouteSpec], alert: Mapping[str, Any], event_type: str
-) -> list[Destination]:
+def destinations(routes: Iterable[RouteSpec], alert: Alert, event_type: str) -> list[Destination]:
     """The destinations of a notification, in route order, each once."""
     found: dict[Destination, None] = {}
     for route in sorted(routes, key=lambda r: r.position):
@@ -127,7 +126,7 @@ def destinations(
         for channel in route.channels:
             match channel:
                 case CsmOwner(digest=digest):
-                    owner = alert.get("csm_owner")
+                    owner = alert.csm_owner
                     if owner:
                         found[Destination("digest" if digest else "email", owner)] = None
                 case EmailList(to=addresses):

@@ -13,7 +13,8 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from schemas import HealthSnapshot, RiskChange
-from schemas.codec import dumps
+from schemas.alerts import Alert, AlertEventType, AlertMessage
+from schemas.codec import encode
 from services.alerts.lifecycle import (
     NOTIFY,
     Decision,
@@ -42,7 +43,7 @@ from services.alerts.tables import (
 if TYPE_CHECKING:
     from services.alerts.secret_box import SecretBox
 
-EVENT_TYPES = tuple(NOTIFY.values())
+EVENT_TYPES: tuple[str, ...] = tuple(NOTIFY.values())
 
 
 @dataclass(frozen=True)
@@ -70,27 +71,29 @@ def alert_title(change: RiskChange) -> str:
     return f"{change.account_id} is {change.current.band} ({score}): {change.reasons[0].message}"
 
 
-def alert_view(alert: AlertRow, change: dict[str, Any]) -> dict[str, Any]:
-    """The public representation of an alert, with its latest change."""
-    return {
-        "id": alert.id,
-        "account_id": alert.account_id,
-        "status": alert.status,
-        "severity": alert.severity,
-        "band": alert.band,
-        "score": alert.score,
-        "title": alert.title,
-        "segment": alert.segment,
-        "csm_owner": alert.csm_owner,
-        "created_at": alert.created_at,
-        "updated_at": alert.updated_at,
-        "acknowledged_at": alert.acknowledged_at,
-        "acknowledged_by": alert.acknowledged_by,
-        "snoozed_until": alert.snoozed_until,
-        "resolved_at": alert.resolved_at,
-        "resolution": alert.resolution,
-        "change": change,
-    }
+def alert_view(alert: AlertRow, change: dict[str, Any]) -> Alert:
+    """The alert as the API, the channels and webhooks show it, with its latest change."""
+    return Alert.model_validate(
+        {
+            "id": alert.id,
+            "account_id": alert.account_id,
+            "status": alert.status,
+            "severity": alert.severity,
+            "band": alert.band,
+            "score": alert.score,
+            "title": alert.title,
+            "segment": alert.segment,
+            "csm_owner": alert.csm_owner,
+            "created_at": alert.created_at,
+            "updated_at": alert.updated_at,
+            "acknowledged_at": alert.acknowledged_at,
+            "acknowledged_by": alert.acknowledged_by,
+            "snoozed_until": alert.snoozed_until,
+            "resolved_at": alert.resolved_at,
+            "resolution": alert.resolution,
+            "change": RiskChange.model_validate(change),
+        }
+    )
 
 
 def latest_alert(session: Session, account_id: str) -> AlertRow | None:
@@ -232,7 +235,7 @@ def routes_of(session: Session) -> list[RouteSpec]:
 def enqueue(
     session: Session,
     alert: AlertRow,
-    event_type: str,
+    event_type: AlertEventType,
     change: dict[str, Any],
     now: datetime,
     delivering: Delivering = Delivering(),
@@ -241,7 +244,7 @@ def enqueue(
     subscribes to `event_type` and every destination a route gives (email ones only when an
     SMTP server is configured; digest ones wait for the next digest time)."""
     view = alert_view(alert, change)
-    body = dumps({"type": event_type, "timestamp": now, "data": view})
+    body = encode(AlertMessage(type=event_type, timestamp=now, data=view))
     endpoints = {
         e.id: e
         for e in session.scalars(select(WebhookEndpointRow).where(WebhookEndpointRow.enabled))

@@ -14,18 +14,9 @@ from typing import Any, Literal
 import aiosmtplib
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from schemas.alerts import Alert
 from services.alerts.channels.outcome import SendOutcome
-from services.alerts.channels.view import (
-    NONE,
-    Alert,
-    components,
-    created_at,
-    health_url,
-    one_line,
-    reason_messages,
-    score_text,
-    side,
-)
+from services.alerts.channels.view import NONE, health_url, one_line, score_text
 
 SUBJECT_LIMIT = 150
 PREFIX = "[healthmon] "
@@ -64,27 +55,27 @@ def _number(value: Any, places: int) -> str:
 
 
 def _alert_context(alert: Alert, url: str) -> dict[str, Any]:
-    before, after = side(alert, "previous"), side(alert, "current")
+    before, after = alert.change.previous, alert.change.current
     return {
-        "alert_id": str(alert.get("id", NONE)),
-        "account": str(alert["account_id"]),
-        "title": str(alert.get("title") or ""),
-        "severity": str(alert.get("severity") or NONE),
-        "segment": str(alert.get("segment") or NONE),
-        "csm_owner": str(alert.get("csm_owner") or "unassigned"),
-        "raised": _when(created_at(alert)),
-        "before": {"score": score_text(before["score"]), "band": before["band"]},
-        "after": {"score": score_text(after["score"]), "band": after["band"]},
-        "reasons": reason_messages(alert),
+        "alert_id": alert.id,
+        "account": alert.account_id,
+        "title": alert.title,
+        "severity": alert.severity,
+        "segment": alert.segment or NONE,
+        "csm_owner": alert.csm_owner or "unassigned",
+        "raised": _when(alert.created_at),
+        "before": {"score": score_text(before.score), "band": before.band},
+        "after": {"score": score_text(after.score), "band": after.band},
+        "reasons": [r.message or r.code for r in alert.change.reasons],
         "components": [
             {
-                "name": str(c.get("name", NONE)),
-                "score": _number(c.get("score"), 1),
-                "weight": _number(c.get("weight"), 2),
-                "contribution": _number(c.get("contribution"), 1),
-                "stale": bool(c.get("stale")),
+                "name": c.name,
+                "score": _number(c.score, 1),
+                "weight": _number(c.weight, 2),
+                "contribution": _number(c.contribution, 1),
+                "stale": c.stale,
             }
-            for c in components(alert)
+            for c in alert.change.components
         ],
         "health_url": url,
     }
@@ -125,7 +116,7 @@ def alert_email(
         sender,
         to,
         f"<{context['alert_id']}.{notification}@healthmon>" if notification else thread,
-        created_at(alert),
+        alert.created_at,
         "alert",
         context,
     )
@@ -141,31 +132,31 @@ def digest_message_id(owner: str, day: date) -> str:
 
 
 def digest_email(
-    owner: str, alerts: list[dict[str, Any]], day: date, sender: str, base_url: str
+    owner: str, alerts: list[Alert], day: date, sender: str, base_url: str
 ) -> EmailMessage:
     """One CSM's alerts of a day, newest first, in one text + HTML mail.
 
     Its Date is the newest alert's time (midnight UTC of `day` when there are none), so the
     same input always gives the same mail.
     """
-    ordered = sorted(alerts, key=created_at, reverse=True)
+    ordered = sorted(alerts, key=lambda a: a.created_at, reverse=True)
     items = [
         {
-            "account": str(a["account_id"]),
-            "title": str(a.get("title") or ""),
-            "severity": str(a.get("severity") or NONE),
-            "band": str(a.get("band") or side(a, "current")["band"]),
-            "before": score_text(side(a, "previous")["score"]),
-            "after": score_text(side(a, "current")["score"]),
-            "raised": _when(created_at(a)),
-            "health_url": health_url(base_url, str(a["account_id"])),
+            "account": a.account_id,
+            "title": a.title,
+            "severity": a.severity,
+            "band": a.band,
+            "before": score_text(a.change.previous.score),
+            "after": score_text(a.change.current.score),
+            "raised": _when(a.created_at),
+            "health_url": health_url(base_url, a.account_id),
         }
         for a in ordered
     ]
     critical = sum(1 for a in items if a["severity"] == "critical")
     context = {"owner": owner, "day": day.isoformat(), "alerts": items, "critical": critical}
     count = f"{len(items)} alert{'' if len(items) == 1 else 's'}"
-    sent = created_at(ordered[0]) if ordered else datetime.combine(day, time(), UTC)
+    sent = ordered[0].created_at if ordered else datetime.combine(day, time(), UTC)
     return _message(
         f"Daily digest {day.isoformat()}: {count} ({critical} critical)",
         sender,

@@ -12,16 +12,9 @@ from typing import Any
 
 import httpx
 
+from schemas.alerts import Alert
 from services.alerts.channels.outcome import SendOutcome
-from services.alerts.channels.view import (
-    NONE,
-    Alert,
-    created_at,
-    one_line,
-    reason_messages,
-    score_text,
-    side,
-)
+from services.alerts.channels.view import NONE, one_line, score_text
 from services.alerts.outbound import Refused, failure_text, post_bounded
 from services.alerts.retry import parse_retry_after
 
@@ -71,18 +64,18 @@ def _field(label: str, value: str) -> dict[str, str]:
 
 def slack_message(alert: Alert, health_url: str) -> dict[str, Any]:
     """The incoming-webhook payload for an alert: fallback `text` and Block Kit `blocks`."""
-    before, after = side(alert, "previous"), side(alert, "current")
-    account = str(alert["account_id"])
-    band = str(alert.get("band") or after["band"])
+    before, after = alert.change.previous, alert.change.current
+    account = alert.account_id
+    band = alert.band
     header = f"{BAND_EMOJI.get(band, ':white_circle:')} {account} is {band}"
-    reasons = reason_messages(alert)[:TOP_REASONS]
+    reasons = [r.message or r.code for r in alert.change.reasons[:TOP_REASONS]]
     reason_lines = "\n".join(f"• {escape(one_line(m, SECTION_LIMIT))}" for m in reasons)
     reason_text = "*Why*\n" + (reason_lines or "_No reasons given._")
     if len(reason_text) > SECTION_LIMIT:
         reason_text = re.sub(r"&[a-z]*$", "", reason_text[: SECTION_LIMIT - 1]) + "…"
-    when = created_at(alert).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    when = alert.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return {
-        "text": mrkdwn(str(alert.get("title") or header), SECTION_LIMIT),
+        "text": mrkdwn(alert.title or header, SECTION_LIMIT),
         "blocks": [
             {
                 "type": "header",
@@ -91,13 +84,11 @@ def slack_message(alert: Alert, health_url: str) -> dict[str, Any]:
             {
                 "type": "section",
                 "fields": [
-                    _field(
-                        "Score", f"{score_text(before['score'])} → {score_text(after['score'])}"
-                    ),
-                    _field("Band", f"{before['band']} → {after['band']}"),
-                    _field("Severity", str(alert.get("severity") or NONE)),
-                    _field("Segment", str(alert.get("segment") or NONE)),
-                    _field("CSM owner", str(alert.get("csm_owner") or "unassigned")),
+                    _field("Score", f"{score_text(before.score)} → {score_text(after.score)}"),
+                    _field("Band", f"{before.band} → {after.band}"),
+                    _field("Severity", alert.severity),
+                    _field("Segment", alert.segment or NONE),
+                    _field("CSM owner", alert.csm_owner or "unassigned"),
                 ],
             },
             {"type": "section", "text": {"type": "mrkdwn", "text": reason_text}},
@@ -117,7 +108,7 @@ def slack_message(alert: Alert, health_url: str) -> dict[str, Any]:
                 "elements": [
                     {
                         "type": "mrkdwn",
-                        "text": mrkdwn(f"Alert {alert.get('id', NONE)} · raised {when}", 300),
+                        "text": mrkdwn(f"Alert {alert.id} · raised {when}", 300),
                     }
                 ],
             },

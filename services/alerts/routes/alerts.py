@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from schemas.alerts import Alert, AlertStatus
 from schemas.health import Band
 from schemas.values import UtcDatetime
 from services.alerts.deps import DbSession
@@ -28,30 +29,11 @@ from services.web.auth import AlertsReader, AlertsWriter
 from services.web.http import require_json
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"], dependencies=[Depends(require_json)])
-AlertStatus = Literal["open", "acknowledged", "snoozed", "resolved"]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such alert"}}
 
 
-class AlertOut(BaseModel):
-    """An alert (one risk episode of an account) and its latest risk change."""
-
-    id: str
-    account_id: str
-    status: AlertStatus
-    severity: str
-    band: Band
-    score: float | None
-    title: str
-    segment: str | None
-    csm_owner: str | None
-    created_at: datetime
-    updated_at: datetime | None
-    acknowledged_at: datetime | None
-    acknowledged_by: str | None
-    snoozed_until: datetime | None
-    resolved_at: datetime | None
-    resolution: str | None
-    change: dict[str, Any]
+class AlertOut(Alert):
+    """An alert (one risk episode of an account) and its latest risk change (schemas.alerts)."""
 
 
 class AlertPage(BaseModel):
@@ -136,7 +118,7 @@ def get_alerts(
     page = rows[:limit]
     more = len(rows) > limit
     return AlertPage(
-        items=[AlertOut(**alert_view(a, change)) for a, change in page],
+        items=[AlertOut(**alert_view(a, change).model_dump()) for a, change in page],
         next_cursor=page[-1][0].id if more and page else None,
     )
 
@@ -152,7 +134,8 @@ def _detail(session: DbSession, alert: AlertRow) -> AlertDetail:
     events = [
         AlertEvent.model_validate(e, from_attributes=True) for e in alert_events(session, alert.id)
     ]
-    return AlertDetail(**alert_view(alert, change_of(session, alert)), events=events)
+    view = alert_view(alert, change_of(session, alert))
+    return AlertDetail(**view.model_dump(), events=events)
 
 
 @router.get("/{alert_id}", summary="An alert and its timeline", responses=NOT_FOUND)

@@ -6,11 +6,14 @@ import asyncio
 import time
 from datetime import timedelta
 
+import jsonschema
+import orjson
 from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from standardwebhooks.webhooks import Webhook
 
+from schemas.generate import WEBHOOK_MESSAGES, schema_path
 from services.alerts.delivery import DeliveryWorker
 from services.alerts.store import create_endpoint, next_due, record_change, utcnow
 from services.alerts.tables import DeliveryRow, WebhookEndpointRow
@@ -67,7 +70,7 @@ def deliveries(sessions: sessionmaker[Session]) -> list[DeliveryRow]:
         return list(session.scalars(select(DeliveryRow)))
 
 
-async def test_a_delivered_webhook_carries_a_valid_standard_signature(
+async def test_a_delivered_webhook_is_signed_per_the_standard_and_follows_its_schema(
     sessions: sessionmaker[Session],
 ) -> None:
     with http_receiver() as receiver:
@@ -77,6 +80,7 @@ async def test_a_delivered_webhook_carries_a_valid_standard_signature(
     payload = Webhook(secret).verify(request.body, request.headers)
     assert payload["type"] == "alert.created"
     assert payload["data"]["change"]["change_id"] == "acct-1:1"
+    jsonschema.validate(payload, orjson.loads(schema_path(WEBHOOK_MESSAGES).read_bytes()))
     [row] = deliveries(sessions)
     assert (row.status, row.attempts, row.id) == ("delivered", 1, request.headers["webhook-id"])
 

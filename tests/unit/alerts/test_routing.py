@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from services.alerts.routing import Destination, RouteSpec, destinations, read_routes_file
+from tests.support.alerts import an_alert
 
 ALERT: dict[str, Any] = {
     "account_id": "acme", "segment": "enterprise", "band": "red", "severity": "critical",
@@ -29,7 +30,7 @@ def test_every_matching_route_adds_its_channels_once_in_route_order() -> None:
         route("billing", [{"type": "webhook", "endpoint_id": "ep_1"}],
               reason_codes=["billing.payment_failed"]),
     ]  # fmt: skip
-    assert destinations(routes, ALERT, "alert.created") == [
+    assert destinations(routes, an_alert(ALERT), "alert.created") == [
         Destination("email", "kim@example.com"),
         Destination("slack", SLACK),
         Destination("webhook", "ep_1"),
@@ -48,15 +49,17 @@ def test_every_matching_route_adds_its_channels_once_in_route_order() -> None:
     ],
 )
 def test_each_match_field_narrows_the_route(match: dict[str, Any], hit: bool) -> None:
-    found = destinations([route("r", [{"type": "csm_owner"}], **match)], ALERT, "alert.created")
+    found = destinations(
+        [route("r", [{"type": "csm_owner"}], **match)], an_alert(ALERT), "alert.created"
+    )
     assert bool(found) is hit
 
 
 def test_the_csm_owner_channel_needs_an_owner_and_disabled_routes_do_nothing() -> None:
     owner = route("owner", [{"type": "csm_owner"}])
-    assert destinations([owner], {**ALERT, "csm_owner": None}, "alert.created") == []
+    assert destinations([owner], an_alert({**ALERT, "csm_owner": None}), "alert.created") == []
     off = route("off", [{"type": "slack", "url": SLACK}]).model_copy(update={"enabled": False})
-    assert destinations([off], ALERT, "alert.created") == []
+    assert destinations([off], an_alert(ALERT), "alert.created") == []
 
 
 def test_a_routes_file_is_read_and_its_errors_name_the_field() -> None:
@@ -83,6 +86,6 @@ def test_the_next_digest_is_today_at_the_hour_or_tomorrow() -> None:
     assert next_digest_at(morning, 8) == datetime(2026, 11, 2, 8, tzinfo=UTC)
     assert next_digest_at(morning, 6) == datetime(2026, 11, 3, 6, tzinfo=UTC)
     owner = route("digest", [{"type": "csm_owner", "digest": True}])
-    assert destinations([owner], ALERT, "alert.created") == [
+    assert destinations([owner], an_alert(ALERT), "alert.created") == [
         Destination("digest", "kim@example.com")
     ]

@@ -6,12 +6,12 @@ import jsonschema
 import orjson
 import pytest
 
-from schemas.generate import render, schema_path
-from schemas.topics import ALL_TOPICS, HEALTH_CHANGES, USAGE_EVENTS, TopicSpec
+from schemas.generate import CONTRACTS, WEBHOOK_MESSAGES, render, schema_path
+from schemas.topics import HEALTH_CHANGES, USAGE_EVENTS, TopicSpec
 from tests.support.events import event_dict
 
 
-@pytest.mark.parametrize("spec", ALL_TOPICS, ids=lambda s: s.name)
+@pytest.mark.parametrize("spec", CONTRACTS, ids=lambda s: s.name)
 def test_committed_schema_matches_the_model(spec: TopicSpec) -> None:
     path = schema_path(spec)
     assert path.exists(), f"{path.name} is missing: run `python -m schemas.generate`"
@@ -31,3 +31,11 @@ def test_risk_change_schema_requires_the_change_id() -> None:
     schema = orjson.loads(schema_path(HEALTH_CHANGES).read_bytes())
     assert "change_id" in schema["required"]
     assert schema["properties"]["current"]["$ref"].endswith("/Health")
+
+
+def test_the_webhook_message_schema_tells_alerts_from_pings_and_refuses_a_bare_alert() -> None:
+    schema = orjson.loads(schema_path(WEBHOOK_MESSAGES).read_bytes())
+    ping = {"type": "webhook.ping", "timestamp": "2026-11-20T10:00:00Z", "data": {}}
+    jsonschema.validate(ping, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**ping, "type": "alert.created"}, schema)

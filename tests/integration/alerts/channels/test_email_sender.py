@@ -20,6 +20,7 @@ from cryptography.x509.oid import NameOID
 
 from services.alerts.channels.email import SmtpConfig, alert_email, send_email
 from services.local.ports import free_port
+from tests.support.alerts import an_alert
 from tests.support.smtp import Mailbox
 from tests.unit.alerts.channels.test_email import FULL
 
@@ -51,7 +52,7 @@ def serve() -> Iterator[Serve]:
 
 
 def mail(to: list[str] | None = None) -> EmailMessage:
-    return alert_email(FULL, to or ["kim@example.com"], "healthmon@example.com", URL)
+    return alert_email(an_alert(FULL), to or ["kim@example.com"], "healthmon@example.com", URL)
 
 
 async def test_the_mail_arrives_with_both_parts(serve: Serve) -> None:

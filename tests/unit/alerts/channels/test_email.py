@@ -7,9 +7,10 @@ from datetime import UTC, date, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
-from typing import Any
 
+from schemas.alerts import Alert
 from services.alerts.channels.email import alert_email, digest_email, digest_message_id
+from tests.support.alerts import an_alert
 from tests.unit.alerts.channels.test_slack import ALERT
 
 URL = "https://alerts.example.com/v1/accounts/acme/health"
@@ -30,7 +31,9 @@ def parts(message: EmailMessage) -> tuple[str, str]:
 
 
 def test_alert_mail_is_text_and_html() -> None:
-    message = alert_email(FULL, ["kim@example.com", "ops@example.com"], "hm@example.com", URL)
+    message = alert_email(
+        an_alert(FULL), ["kim@example.com", "ops@example.com"], "hm@example.com", URL
+    )
 
     assert message.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
@@ -54,8 +57,8 @@ def test_alert_mail_is_text_and_html() -> None:
 
 
 def test_message_id_comes_from_the_alert_id() -> None:
-    first = alert_email(FULL, ["kim@example.com"], "hm@example.com", URL)
-    again = alert_email(FULL, ["other@example.com"], "hm@example.com", URL)
+    first = alert_email(an_alert(FULL), ["kim@example.com"], "hm@example.com", URL)
+    again = alert_email(an_alert(FULL), ["other@example.com"], "hm@example.com", URL)
 
     assert first["Message-ID"] == again["Message-ID"] == "<alert_3f2a@healthmon>"
 
@@ -64,7 +67,7 @@ def test_subject_is_one_line_and_bounded() -> None:
     alert = copy.deepcopy(FULL)
     alert["title"] = "acme is red (31): " + "very long\nreason " * 40
 
-    subject = alert_email(alert, ["kim@example.com"], "hm@example.com", URL)["Subject"]
+    subject = alert_email(an_alert(alert), ["kim@example.com"], "hm@example.com", URL)["Subject"]
 
     assert len(subject) <= 150
     assert subject.startswith("[healthmon] acme is red (31): very long reason")
@@ -80,7 +83,7 @@ def test_a_malicious_account_name_is_escaped_in_html() -> None:
     alert["change"]["reasons"] = [{"code": "x", "message": "<img src=x onerror=alert(1)>"}]
     alert["change"]["components"][0]["name"] = "<b>usage</b>"
 
-    text, html = parts(alert_email(alert, ["kim@example.com"], "hm@example.com", URL))
+    text, html = parts(alert_email(an_alert(alert), ["kim@example.com"], "hm@example.com", URL))
 
     assert "<script>" not in html and "<img" not in html and "<b>usage" not in html
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
@@ -88,7 +91,7 @@ def test_a_malicious_account_name_is_escaped_in_html() -> None:
     assert evil in text  # the text part is shown as-is, nothing to escape
 
 
-def digest_alerts() -> list[dict[str, Any]]:
+def digest_alerts() -> list[Alert]:
     later = copy.deepcopy(FULL)
     later.update(
         id="alert_b",
@@ -96,10 +99,10 @@ def digest_alerts() -> list[dict[str, Any]]:
         severity="warning",
         band="yellow",
         title="globex & co is yellow (55): Usage fell.",
-        created_at=datetime(2026, 11, 20, 15, 30),  # naive datetimes are UTC
+        created_at=datetime(2026, 11, 20, 15, 30, tzinfo=UTC),
     )
     later["change"]["current"] = {"score": 55.0, "band": "yellow"}
-    return [FULL, later]
+    return [an_alert(FULL), an_alert(later)]
 
 
 def test_digest_lists_the_owners_alerts_newest_first() -> None:
@@ -148,9 +151,9 @@ def test_empty_digest() -> None:
 
 
 def test_each_notification_of_an_alert_has_its_own_message_id_in_the_alerts_thread() -> None:
-    created = alert_email(FULL, ["kim@example.com"], "hm@example.com", URL, "msg_1")
-    worsened = alert_email(FULL, ["kim@example.com"], "hm@example.com", URL, "msg_2")
-    resent = alert_email(FULL, ["kim@example.com"], "hm@example.com", URL, "msg_1")
+    created = alert_email(an_alert(FULL), ["kim@example.com"], "hm@example.com", URL, "msg_1")
+    worsened = alert_email(an_alert(FULL), ["kim@example.com"], "hm@example.com", URL, "msg_2")
+    resent = alert_email(an_alert(FULL), ["kim@example.com"], "hm@example.com", URL, "msg_1")
     assert created["Message-ID"] == resent["Message-ID"] != worsened["Message-ID"]
     assert created["Message-ID"].startswith(f"<{FULL['id']}.")
     assert created["References"] == worsened["In-Reply-To"] == f"<{FULL['id']}@healthmon>"

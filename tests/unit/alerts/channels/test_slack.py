@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from services.alerts.channels.slack import classify, escape, slack_message
+from tests.support.alerts import an_alert
 
 URL = "https://alerts.example.com/v1/accounts/acme/health"
 ALERT: dict[str, Any] = {
@@ -43,7 +44,7 @@ def block(message: dict[str, Any], kind: str, index: int = 0) -> dict[str, Any]:
 
 
 def test_message_carries_the_alert() -> None:
-    message = slack_message(ALERT, URL)
+    message = slack_message(an_alert(ALERT), URL)
 
     assert message["text"] == ALERT["title"]
     assert block(message, "header")["text"] == {
@@ -67,7 +68,7 @@ def test_message_carries_the_alert() -> None:
 
 
 def test_only_the_top_three_reasons_as_a_bulleted_list() -> None:
-    reasons = block(slack_message(ALERT, URL), "section", 1)["text"]
+    reasons = block(slack_message(an_alert(ALERT), URL), "section", 1)["text"]
 
     assert reasons["type"] == "mrkdwn"
     assert reasons["text"].splitlines() == [
@@ -84,7 +85,7 @@ def test_missing_values_are_shown_as_such() -> None:
     alert["change"]["previous"] = {"score": None, "band": "unknown"}
     alert["change"]["reasons"] = []
 
-    message = slack_message(alert, URL)
+    message = slack_message(an_alert(alert), URL)
 
     fields = [f["text"] for f in block(message, "section")["fields"]]
     assert fields[0] == "*Score*\n— → 31"
@@ -99,7 +100,7 @@ def test_user_text_is_escaped_in_mrkdwn() -> None:
     alert["segment"] = "<!here>"
     alert["change"]["reasons"] = [{"code": "x", "message": "R&D <@U123> spent > budget"}]
 
-    message = slack_message(alert, URL)
+    message = slack_message(an_alert(alert), URL)
 
     assert message["text"] == "a&lt;b&gt; &amp; &lt;!channel&gt; &lt;https://evil.example|click&gt;"
     assert "*Segment*\n&lt;!here&gt;" in [f["text"] for f in block(message, "section")["fields"]]
@@ -116,7 +117,7 @@ def test_slack_limits_are_respected() -> None:
     alert["segment"] = "&" * 5000
     alert["change"]["reasons"] = [{"code": "x", "message": "<&>" * 2000} for _ in range(3)]
 
-    message = slack_message(alert, URL)
+    message = slack_message(an_alert(alert), URL)
 
     header = block(message, "header")["text"]["text"]
     assert len(header) <= 150 and header.endswith("…")
