@@ -19,6 +19,8 @@ from services.alerts.routes import accounts, alerts, endpoints, rules
 from services.alerts.routing import EMAIL_CHANNELS, read_routes_file
 from services.alerts.secret_box import seal_plain, secret_box_of
 from services.alerts.store import routes_of, sync_file_routes, utcnow
+from services.alerts.web.feed import WorkspaceFeed
+from services.alerts.web.mount import install_workspace
 from services.db.sql import Database, make_engine, require_schema, session_factory
 from services.settings import Settings
 from services.web.api_keys import KeyStore
@@ -47,8 +49,9 @@ def create_app(settings: Settings, background: bool = True) -> FastAPI:
             return
         worker = DeliveryWorker(sessions, settings, box)
         consumer = ChangeConsumer(settings, sessions, worker.wake.set)
-        app.state.consumer = consumer
-        tasks = [asyncio.create_task(worker.run()), asyncio.create_task(consumer.run())]
+        app.state.consumer, app.state.wake_delivery = consumer, worker.wake.set
+        feed = WorkspaceFeed(settings, sessions)
+        tasks = [asyncio.create_task(c.run()) for c in (worker, consumer, feed)]
         try:
             yield
         finally:
@@ -87,6 +90,7 @@ def create_app(settings: Settings, background: bool = True) -> FastAPI:
     app.include_router(ops_router(ready))
     for keyed in (alerts.router, endpoints.router, rules.router, accounts.router):
         app.include_router(keyed, responses=RATE_LIMITED)
+    install_workspace(app, settings)
     return app
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 
 import services.alerts.tables
+import services.alerts.web.tables
 import services.ingest.account_mappings
 import services.web.api_keys  # noqa: F401
 from services.db.sql import Base

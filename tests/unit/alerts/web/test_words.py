@@ -1,0 +1,50 @@
+"""What a CSM reads: the current reasons and relative times."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from services.alerts.web.words import ago, current_reasons
+
+NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
+
+
+def _component(name: str, score: float | None, stale: bool = False) -> dict[str, object]:
+    return {"name": name, "score": score, "weight": 0.25, "contribution": 0, "stale": stale}
+
+
+def test_current_reasons_leave_out_what_only_improved_while_at_risk() -> None:
+    snapshot = {"band": "red", "score": 30, "components": [_component("billing", 10)]}
+    change = {"reasons": [
+        {"code": "billing.payment_failed", "message": "A payment failed."},
+        {"code": "usage.improved", "message": "Usage improved from 40 to 60."},
+    ]}  # fmt: skip
+    assert current_reasons(snapshot, change) == ["A payment failed."]
+
+
+def test_weak_and_quiet_parts_are_named_when_the_change_does_not() -> None:
+    snapshot = {
+        "band": "yellow", "score": 50, "stale": ["support"],
+        "components": [_component("usage", 35), _component("support", None, stale=True),
+                       _component("sentiment", 90)],
+    }  # fmt: skip
+    reasons = current_reasons(snapshot, {"reasons": [{"code": "recovery", "message": "Up."}]})
+    assert reasons == [
+        "Product usage is weak: 35 of 100.",
+        "No support data is arriving from its source; it is left out.",
+    ]
+
+
+def test_a_healthy_account_says_so() -> None:
+    snapshot = {"band": "green", "score": 90, "components": [_component("usage", 90)]}
+    assert current_reasons(snapshot, None) == ["Healthy: every part of the score is in good shape."]
+    recovered = {"reasons": [{"code": "recovery", "message": "Health recovered to green."}]}
+    assert current_reasons(snapshot, recovered) == ["Health recovered to green."]
+
+
+def test_times_are_said_in_the_largest_whole_unit() -> None:
+    assert ago(NOW - timedelta(days=2, hours=5), NOW) == "2 days ago"
+    assert ago(NOW - timedelta(minutes=1), NOW) == "1 minute ago"
+    assert ago(NOW - timedelta(seconds=20), NOW) == "just now"
+    assert ago(NOW + timedelta(hours=3), NOW) == "in 3 hours"
+    assert ago(None, NOW) == "—"
