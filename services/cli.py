@@ -377,15 +377,87 @@ def backtest(
         raise typer.Exit(2) from exc
 
 
-@cli.command()
-def alerts(host: Host = None, port: Port = None) -> None:
-    """Run the alerts service: API, change consumer and webhook delivery."""
+alerts_cli = typer.Typer(
+    help="Run the alerts service (no subcommand), or list alerts (`alerts list`).",
+    invoke_without_command=True,
+)
+cli.add_typer(alerts_cli, name="alerts")
+
+
+@alerts_cli.callback()
+def alerts(ctx: typer.Context, host: Host = None, port: Port = None) -> None:
+    """Run the alerts service: API, workspace pages, change consumer and webhook delivery."""
+    if ctx.invoked_subcommand is not None:
+        return
     from services.alerts.app import create_app
 
     settings = load_settings(service=True, alerts_host=host, alerts_port=port)
     app = create_app(settings)  # settings checked before any connection
     ensure_topics(settings)
     serve(app, settings.alerts_host, settings.alerts_port, settings)
+
+
+@alerts_cli.command("list")
+def alerts_list(
+    status: Annotated[
+        str, typer.Option(help="active (default: open, acknowledged, snoozed), open, "
+                          "acknowledged, snoozed, resolved or all.")
+    ] = "active",
+    owner: Annotated[str | None, typer.Option(help="Only this CSM's (email).")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many.")] = 30,
+) -> None:  # fmt: skip
+    """List alerts, open first, with their status, band, score and title."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from services.alerts.web.filters import STATUSES
+    from services.alerts.web.queries import AccountFilter, inbox
+    from services.db.sql import Database
+
+    if status not in STATUSES:
+        raise typer.BadParameter(f"one of {', '.join(STATUSES)}", param_hint="--status")
+    where = AccountFilter(owner=owner, status=None if status == "all" else status)
+    with Database(load_settings().sqlalchemy_url).sessions()() as session:
+        found = inbox(session, where, 1, size=max(1, limit))
+    table = Table("alert", "account", "status", "band", "score", "severity", "title",
+                  title=f"{found.total} alert(s) ({status})")  # fmt: skip
+    for line in found.items:
+        a = line.alert
+        score = "-" if a.score is None else f"{a.score:.0f}"
+        table.add_row(a.id, a.account_id, a.status, a.band, score, a.severity, a.title)
+    Console(width=200).print(table)
+
+
+@cli.command()
+def status() -> None:
+    """Show what is running: services, consumer lag, accounts per band, alerts, channels."""
+    from rich.console import Console
+
+    from services.db.sql import Database
+    from services.status import from_database, probe, service_urls
+
+    settings = load_settings()
+    urls = service_urls(settings.data_dir, {
+        name: f"http://{getattr(settings, name + '_host')}:{getattr(settings, name + '_port')}"
+        for name in ("ingest", "scorer", "alerts")
+    })  # fmt: skip
+    services, lag = probe(urls)
+    smtp = settings.smtp_host and f"{settings.smtp_host}:{settings.smtp_port}"
+    smtp = smtp or urls.get("smtp")
+    with Database(settings.sqlalchemy_url).sessions()() as session:
+        found = from_database(session, smtp)
+    console = Console(width=200)
+    for name, state in services.items():
+        console.print(f"{name:<9}{state}")
+    console.print("lag      " + (", ".join(f"{g}: {n:.0f}" for g, n in sorted(lag.items()))
+                                 or "unknown (no consumer reports it yet)"))  # fmt: skip
+    order = ("red", "yellow", "green", "unknown")
+    bands = ", ".join(f"{b} {found.bands[b]}" for b in order if b in found.bands)
+    console.print(f"accounts {sum(found.bands.values())}" + (f" ({bands})" if bands else ""))
+    alerts_ = ", ".join(f"{s} {n}" for s, n in sorted(found.alerts.items()))
+    console.print(f"alerts   {alerts_ or 'none'}")
+    for channel, state in found.channels.items():
+        console.print(f"{channel + ':':<10}{state}")
 
 
 @cli.command("receive-webhooks")

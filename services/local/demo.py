@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -78,6 +79,65 @@ def history(
             yield _event(account, "payment", "dispute_opened", trouble, dispute_id=f"{account}-dp")
 
 
+def wire_channels(alerts_url: str, key: str, webhooks_url: str) -> str:
+    """Send every demo alert to the local receiver as a signed webhook and as a Slack message;
+    return the endpoint's signing secret."""
+    headers = {"Authorization": f"Bearer {key}"}
+    with httpx.Client(base_url=alerts_url, headers=headers, timeout=30) as client:
+        endpoints = client.get("/v1/webhook-endpoints").json()
+        for endpoint in endpoints:
+            if endpoint["url"].startswith(webhooks_url.rsplit(":", 1)[0]) and endpoint["enabled"]:
+                client.patch(f"/v1/webhook-endpoints/{endpoint['id']}", json={"enabled": False})
+        made = client.post(
+            "/v1/webhook-endpoints",
+            json={"url": f"{webhooks_url}/hooks", "description": "demo: local receiver"},
+        )
+        made.raise_for_status()
+        routes = client.get("/v1/routes").json()
+        for route in routes:
+            if route["name"] == SLACK_ROUTE:
+                client.delete(f"/v1/routes/{route['id']}")
+        slack = {"type": "slack", "url": f"{webhooks_url}/slack"}
+        client.post(
+            "/v1/routes", json={"name": SLACK_ROUTE, "channels": [slack]}
+        ).raise_for_status()
+    secret: str = made.json()["secret"]
+    return secret
+
+
+SLACK_ROUTE = "Demo: every alert to Slack (local receiver)"
+LIVE_EVERY_S = 3.0
+
+
+def live_events(now: datetime, rng: random.Random) -> list[dict[str, Any]]:
+    """A few events of this moment: usage from some accounts, now and then trouble for one."""
+    events = []
+    for _ in range(rng.randint(2, 6)):
+        account = f"acme-{rng.randrange(ACCOUNTS):03d}"
+        events.append(_event(account, "usage", "active", now, user_id=f"{account}-u0"))
+    if rng.random() < 0.15:
+        account = f"acme-{rng.randrange(ACCOUNTS):03d}"
+        ticket = f"{account}-live-{int(now.timestamp())}"
+        events.append(
+            _event(account, "ticket", "ticket_opened", now, ticket_id=ticket, priority="urgent")
+        )
+    return events
+
+
+def keep_sending(ingest_url: str, key: str, stop: threading.Event, seed: int = 8) -> None:
+    """Send live events every few seconds until `stop` is set (the page keeps moving)."""
+    rng = random.Random(seed)
+    headers = {"Authorization": f"Bearer {key}"}
+    with httpx.Client(base_url=ingest_url, headers=headers, timeout=10) as client:
+        while not stop.wait(LIVE_EVERY_S):
+            try:
+                client.post(
+                    "/v1/events/batch", json={"events": live_events(datetime.now(UTC), rng)}
+                )
+            except httpx.HTTPError:
+                continue  # ingest is stopping or busy; the next round tries again
+
+
 def run_demo(ingest_url: str, alerts_url: str, key: str, console: Console, seed: int = 7) -> None:
     """Send the demo traffic with a progress bar, then show the alerts it raised."""
     rng = random.Random(seed)
@@ -99,12 +159,19 @@ def run_demo(ingest_url: str, alerts_url: str, key: str, console: Console, seed:
             progress.advance(task, len(chunk))
         alerts = _wait_for_alerts(client, alerts_url, len(declining))
     console.print(f"{len(events)} events for {len(traits)} accounts; {len(declining)} declining")
-    table = Table(title=f"alerts ({len(alerts)} so far): {alerts_url}/v1/alerts")
-    for column in ("account", "band", "score", "severity", "why"):
+    active = [a for a in alerts if a["status"] != "resolved"]
+    table = Table(
+        title=f"alerts: {len(active)} need attention, {len(alerts) - len(active)} resolved "
+        f"({alerts_url}/alerts)"
+    )
+    for column in ("account", "status", "band", "score", "severity", "why"):
         table.add_column(column)
-    for alert in alerts[:10]:
+    for alert in (active + [a for a in alerts if a["status"] == "resolved"])[:10]:
         score = "-" if alert["score"] is None else f"{alert['score']:.0f}"
-        table.add_row(alert["account_id"], alert["band"], score, alert["severity"], alert["title"])
+        table.add_row(
+            alert["account_id"], alert["status"], alert["band"], score, alert["severity"],
+            alert["title"],
+        )  # fmt: skip
     console.print(table)
 
 

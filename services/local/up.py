@@ -8,8 +8,10 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
@@ -19,6 +21,7 @@ from rich.console import Console
 from services.db.sql import make_engine, upgrade_db
 from services.kafka.topics import ensure_topics
 from services.local.broker import Broker, start_broker
+from services.local.demo_receivers import MailCatcher, WebhookCatcher
 from services.local.ports import free_port
 from services.scorer.model import load_model
 from services.settings import Settings
@@ -183,10 +186,39 @@ def stop_all(
         broker.stop(max(deadline - time.monotonic(), 1.0))
 
 
-def write_urls(path: Path, children: list[Child], bootstrap: str) -> None:
+def write_urls(path: Path, children: list[Child], bootstrap: str, smtp: str | None = None) -> None:
     """Write the addresses of a running `up` as shell variable assignments."""
     lines = [f"{c.name.upper()}_URL={c.url}" for c in children]
+    if smtp:
+        lines.append(f"SMTP_URL={smtp}")
     path.write_text("\n".join([*lines, f"KAFKA_BOOTSTRAP_SERVERS={bootstrap}", ""]))
+
+
+def demo_sign_in_link(settings: Settings, alerts_url: str) -> str:
+    """A one-time link signing the first demo CSM in with a key of the alerts scopes."""
+    from services.alerts.web.links import create_link
+    from services.db.sql import Database
+    from services.web.api_keys import create_key
+
+    now = datetime.now(UTC)
+    with Database(settings.sqlalchemy_url).sessions().begin() as session:
+        row, _ = create_key(session, DEMO_CSM, ["alerts:read", "alerts:write"], now)
+        token = create_link(session, row.id, DEMO_CSM, now)
+    return f"{alerts_url}/signin/link/{token}"
+
+
+DEMO_CSM = "csm1@example.com"
+
+
+def start_catchers(data_dir: Path, env: dict[str, str]) -> tuple[MailCatcher, WebhookCatcher]:
+    """The demo's mail catcher and webhook receiver, and the alerts settings that use them."""
+    mail = MailCatcher(data_dir / "mail")
+    mail.start()
+    webhooks = WebhookCatcher(data_dir / "logs" / "webhooks.log")
+    webhooks.start()
+    if not os.environ.get("HEALTHMON_SMTP_HOST"):
+        env["HEALTHMON_SMTP_HOST"], env["HEALTHMON_SMTP_PORT"] = "127.0.0.1", str(mail.port)
+    return mail, webhooks
 
 
 def run_all(settings: Settings, demo: bool = False) -> None:
@@ -203,11 +235,15 @@ def run_all(settings: Settings, demo: bool = False) -> None:
     external = "HEALTHMON_KAFKA_BOOTSTRAP_SERVERS" in os.environ
     broker = None
     children: list[Child] = []
+    catchers: tuple[MailCatcher, WebhookCatcher] | None = None
+    stop_live = threading.Event()
     try:
         if not external:
             port = free_port(settings.broker_port)
             broker = start_broker(settings.broker_engine, port, data_dir / "broker")
         env = local_environment(settings, broker)
+        if demo:
+            catchers = start_catchers(data_dir, env)
         os.environ.update(env)
         settings = Settings()
         ensure_topics(settings)
@@ -224,12 +260,14 @@ def run_all(settings: Settings, demo: bool = False) -> None:
         key = settings.api_key_values()
         console.print(f"api key {sorted(key)[0] if key else '(from HEALTHMON_API_KEYS)'}")
         console.print(f"logs    {logs}")
-        write_urls(urls, children, bootstrap)
+        smtp = (
+            env.get("HEALTHMON_SMTP_HOST")
+            and f"{env['HEALTHMON_SMTP_HOST']}:{env['HEALTHMON_SMTP_PORT']}"
+        )
+        write_urls(urls, children, bootstrap, smtp or None)
         console.print(f"urls    {urls}")
-        if demo:
-            from services.local.demo import run_demo
-
-            run_demo(children[0].url, children[2].url, sorted(key)[0], console)
+        if demo and catchers is not None:
+            show_demo(settings, children, sorted(key)[0], catchers, console, stop_live)
         console.print("[dim]running; press Ctrl-C to stop[/dim]")
         while all(child.process.poll() is None for child in children):
             time.sleep(0.5)
@@ -239,5 +277,43 @@ def run_all(settings: Settings, demo: bool = False) -> None:
     except KeyboardInterrupt:
         console.print("stopping")
     finally:
+        stop_live.set()
         urls.unlink(missing_ok=True)
         stop_all(children, broker)
+        for catcher in catchers or ():
+            catcher.stop()
+
+
+def show_demo(
+    settings: Settings,
+    children: list[Child],
+    key: str,
+    catchers: tuple[MailCatcher, WebhookCatcher],
+    console: Console,
+    stop_live: threading.Event,
+) -> None:
+    """Wire the demo's channels, feed its backfill, keep live events coming, and say where to
+    look next."""
+    from services.local.demo import keep_sending, run_demo, wire_channels
+
+    ingest, alerts = children[0].url, children[2].url
+    mail, webhooks = catchers
+    webhooks.secret = wire_channels(alerts, key, webhooks.url)
+    run_demo(ingest, alerts, key, console)
+    threading.Thread(target=keep_sending, args=(ingest, key, stop_live), daemon=True).start()
+    link = demo_sign_in_link(settings, alerts)
+
+    def say(text: str) -> None:
+        console.print(text, soft_wrap=True)  # keep paths and links on one line
+
+    logs = settings.data_dir.resolve() / "logs"
+    say(f"\n[bold]Open the workspace:[/bold] {link}")
+    say("  (a one-time sign-in link, valid for an hour; then sign in with an API key)")
+    say(f"mail    smtp://127.0.0.1:{mail.port} -> {mail.folder} ({mail.counts.received} so far)")
+    say(f"hooks   {webhooks.url}/hooks and /slack -> {logs / 'webhooks.log'} "
+                  f"({webhooks.counts.received} so far)")  # fmt: skip
+    say("\nNext steps:")
+    say(f"  1. Open the link, then Alerts: acknowledge or snooze one ({alerts}/alerts)")
+    say(f"  2. See the channels: tail -f {logs / 'webhooks.log'}; mail: {mail.folder}")
+    say("  3. In another terminal: healthmon status, then healthmon alerts list")
+    say("live events keep arriving every few seconds, so the pages move")

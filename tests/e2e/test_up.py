@@ -97,12 +97,24 @@ def test_up_demo_runs_everything_shows_alerts_and_stops_cleanly_keeping_files_pr
         assert re.search(r"^broker\s+kafka://127\.0\.0\.1:\d+\s+\(noida\)$", output, re.M), output
         key = re.search(r"^api key (\S+)$", output, re.M)
         assert key, output
-        shown = re.search(r"alerts \((\d+) so far\)", output)
+        shown = re.search(r"alerts: (\d+) need attention, (\d+) resolved", output)
         assert shown and int(shown.group(1)) > 0, output
+        assert re.search(r"│ acme-\d+ +│ (open|acknowledged|snoozed|resolved) ", output), output
         listed = httpx.get(
             f"{urls['alerts']}/v1/alerts", headers={"Authorization": f"Bearer {key.group(1)}"}
         ).json()["items"]
         assert {a["band"] for a in listed} <= {"yellow", "red", "green"} and listed
+        link = re.search(r"(http://127\.0\.0\.1:\d+/signin/link/\S+)", output)
+        assert link and "Next steps:" in output, output
+        with httpx.Client(follow_redirects=True) as browser:
+            page = browser.get(link.group(1))
+            assert page.status_code == 200 and "csm1@example.com" in page.text
+            assert "Acme" in browser.get(f"{urls['alerts']}/alerts").text
+            assert browser.get(link.group(1)).status_code == 401  # one time only
+        state = tmp_path / "state"
+        assert list((state / "mail").glob("*.eml")), "no alert mail reached the mail catcher"
+        hooks = (state / "logs" / "webhooks.log").read_text()
+        assert "POST /hooks signature=valid" in hooks and "POST /slack" in hooks
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(60)
