@@ -112,9 +112,15 @@ def test_up_demo_runs_everything_shows_alerts_and_stops_cleanly_keeping_files_pr
             assert "Acme" in browser.get(f"{urls['alerts']}/alerts").text
             assert browser.get(link.group(1)).status_code == 401  # one time only
         state = tmp_path / "state"
+        log = state / "logs" / "webhooks.log"
+        deadline = time.monotonic() + 20  # Slack messages are paced at one a second
+        while time.monotonic() < deadline and not (
+            log.exists() and "POST /slack" in log.read_text() and list(state.glob("mail/*.eml"))
+        ):
+            time.sleep(0.5)
         assert list((state / "mail").glob("*.eml")), "no alert mail reached the mail catcher"
-        hooks = (state / "logs" / "webhooks.log").read_text()
-        assert "POST /hooks signature=valid" in hooks and "POST /slack" in hooks
+        hooks = log.read_text()
+        assert "POST /hooks signature=valid" in hooks and "POST /slack slack" in hooks
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(60)
