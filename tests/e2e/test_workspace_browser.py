@@ -174,11 +174,15 @@ def test_alerts_are_acknowledged_and_snoozed_in_place(
         card = browser.find_element(By.ID, alert_id)
         card.find_element(By.XPATH, ".//button[text()='Acknowledge']").click()
 
+    def status_is(wanted: str) -> None:
+        wait_until(
+            lambda: unstale(
+                lambda: browser.find_element(By.ID, alert_id).get_attribute("data-status")
+            ) == wanted, 10, f"the {wanted} card",
+        )  # fmt: skip
+
     unstale(acknowledge)
-    wait_until(
-        lambda: unstale(lambda: browser.find_element(By.ID, alert_id).get_attribute("data-status"))
-        == "acknowledged", 10, "the acknowledged card",
-    )  # fmt: skip
+    status_is("acknowledged")
     day = (datetime.now(UTC) + timedelta(days=2)).date()
 
     def snooze() -> None:
@@ -189,10 +193,7 @@ def test_alerts_are_acknowledged_and_snoozed_in_place(
         card.find_element(By.XPATH, ".//form[contains(@action,'snooze')]//button").click()
 
     unstale(snooze)
-    wait_until(
-        lambda: unstale(lambda: browser.find_element(By.ID, alert_id).get_attribute("data-status"))
-        == "snoozed", 10, "the snoozed card",
-    )  # fmt: skip
+    status_is("snoozed")
     assert "snoozed until" in browser.find_element(By.ID, alert_id).text
     api = populated.alerts.get(f"/v1/alerts/{alert_id.removeprefix('alert-')}").json()
     assert api["status"] == "snoozed" and api["snoozed_until"].startswith(day.isoformat())

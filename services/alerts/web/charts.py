@@ -51,7 +51,7 @@ def sparkline(
 
 @dataclass(frozen=True)
 class Zone:
-    """A horizontal band of the chart: scores from `low` to `high` shown in `band`'s colour."""
+    """A horizontal band of the chart in `band`'s colour, `height` tall from `y` down."""
 
     band: str
     y: float

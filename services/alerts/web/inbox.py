@@ -46,12 +46,7 @@ def alerts_page(request: Request, person: SignedIn) -> HTMLResponse:
 @router.get("/alerts/live", response_model=None)
 def alerts_live(request: Request, person: SignedIn, since: str = "") -> Response:
     """204 when no alert was raised or changed since `since`; else the inbox's new list."""
-    try:
-        after = datetime.fromisoformat(since)
-    except ValueError as exc:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, f"since: {since!r} is not an ISO 8601 time"
-        ) from exc
+    after = _time(since, "since", "an ISO 8601 time")
     with request.app.state.sessions() as session:
         changed = alerts_since(session, after if after.tzinfo else after.replace(tzinfo=UTC))
     if not changed:
@@ -59,13 +54,18 @@ def alerts_live(request: Request, person: SignedIn, since: str = "") -> Response
     return _inbox(request, person, "alerts_list.html.j2")
 
 
-def _snooze_until(value: str, now: datetime) -> datetime:
+def _time(value: str, field: str, what: str) -> datetime:
+    """`value` read as an ISO 8601 date or time; 422 naming `field` otherwise."""
     try:
-        day = datetime.fromisoformat(value)
+        return datetime.fromisoformat(value)
     except ValueError as exc:
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, f"until: {value!r} is not a date"
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"{field}: {value!r} is not {what}"
         ) from exc
+
+
+def _snooze_until(value: str, now: datetime) -> datetime:
+    day = _time(value, "until", "a date")
     if len(value) <= 10:  # a date alone: the start of that working day, 09:00 UTC
         day = datetime.combine(day.date(), time(9))
     until = day if day.tzinfo else day.replace(tzinfo=UTC)

@@ -14,16 +14,8 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from services.alerts.tables import (
-    AccountHealthRow,
-    AlertEventRow,
-    AlertRow,
-    DeliveryAttemptRow,
-    DeliveryRow,
-    HealthChangeRow,
-    RouteRow,
-    WebhookEndpointRow,
-)
+from services.alerts import tables
+from services.alerts.tables import AccountHealthRow, AlertRow, HealthChangeRow
 from services.alerts.web.tables import AccountListRow, AlertAssigneeRow
 from services.alerts.web.words import current_reasons
 
@@ -241,7 +233,7 @@ class AccountStory:
     traits: AccountListRow | None
     changes: list[dict[str, Any]]
     """The risk changes of the chart's window, in sequence order (payloads)."""
-    alerts: list[tuple[AlertRow, list[AlertEventRow], str | None]]
+    alerts: list[tuple[AlertRow, list[tables.AlertEventRow], str | None]]
     """The account's alerts, newest first, with their timelines and assignees."""
 
 
@@ -272,11 +264,13 @@ def account_story(session: Session, account_id: str, now: datetime) -> AccountSt
 
 def _with_timelines(
     session: Session, alerts: list[AlertRow]
-) -> list[tuple[AlertRow, list[AlertEventRow], str | None]]:
+) -> list[tuple[AlertRow, list[tables.AlertEventRow], str | None]]:
     ids = [a.id for a in alerts]
-    events: dict[str, list[AlertEventRow]] = defaultdict(list)
+    events: dict[str, list[tables.AlertEventRow]] = defaultdict(list)
     for event in session.scalars(
-        select(AlertEventRow).where(AlertEventRow.alert_id.in_(ids)).order_by(AlertEventRow.id)
+        select(tables.AlertEventRow)
+        .where(tables.AlertEventRow.alert_id.in_(ids))
+        .order_by(tables.AlertEventRow.id)
     ):
         events[event.alert_id].append(event)
     assignees = _assignees(session, ids)
@@ -394,10 +388,10 @@ def alerts_since(session: Session, since: datetime) -> int:
 class Deliveries:
     """What the deliveries page shows."""
 
-    endpoints: list[WebhookEndpointRow]
-    routes: list[RouteRow]
-    attempts: list[tuple[DeliveryAttemptRow, DeliveryRow]]
-    failed: list[DeliveryRow]
+    endpoints: list[tables.WebhookEndpointRow]
+    routes: list[tables.RouteRow]
+    attempts: list[tuple[tables.DeliveryAttemptRow, tables.DeliveryRow]]
+    failed: list[tables.DeliveryRow]
     failed_total: int
     pending: int
 
@@ -405,21 +399,30 @@ class Deliveries:
 def deliveries(session: Session, limit: int = 50) -> Deliveries:
     """Endpoints, routes, the latest attempts and the deliveries that gave up."""
     endpoints = list(
-        session.scalars(select(WebhookEndpointRow).order_by(WebhookEndpointRow.created_at))
+        session.scalars(
+            select(tables.WebhookEndpointRow).order_by(tables.WebhookEndpointRow.created_at)
+        )
     )
-    routes = list(session.scalars(select(RouteRow).order_by(RouteRow.position, RouteRow.name)))
+    routes = list(
+        session.scalars(
+            select(tables.RouteRow).order_by(tables.RouteRow.position, tables.RouteRow.name)
+        )
+    )
     attempts = session.execute(
-        select(DeliveryAttemptRow, DeliveryRow)
-        .join(DeliveryRow, DeliveryRow.id == DeliveryAttemptRow.delivery_id)
-        .order_by(DeliveryAttemptRow.at.desc(), DeliveryAttemptRow.id.desc())
+        select(tables.DeliveryAttemptRow, tables.DeliveryRow)
+        .join(tables.DeliveryRow, tables.DeliveryRow.id == tables.DeliveryAttemptRow.delivery_id)
+        .order_by(tables.DeliveryAttemptRow.at.desc(), tables.DeliveryAttemptRow.id.desc())
         .limit(limit)
     ).tuples()
-    gave_up = DeliveryRow.status == "gave_up"
+    gave_up = tables.DeliveryRow.status == "gave_up"
     failed = session.scalars(
-        select(DeliveryRow).where(gave_up).order_by(DeliveryRow.created_at.desc()).limit(10)
+        select(tables.DeliveryRow)
+        .where(gave_up)
+        .order_by(tables.DeliveryRow.created_at.desc())
+        .limit(10)
     )
     failed_total = session.scalar(select(func.count()).where(gave_up)) or 0
     pending = session.scalar(
-        select(func.count()).where(DeliveryRow.status == "pending")
+        select(func.count()).where(tables.DeliveryRow.status == "pending")
     ) or 0  # fmt: skip
     return Deliveries(endpoints, routes, list(attempts), list(failed), failed_total, pending)
