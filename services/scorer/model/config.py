@@ -7,7 +7,7 @@ each profile is validated at load time, so a bad file fails at start with the fi
 from __future__ import annotations
 
 import tomllib
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal
@@ -16,7 +16,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -83,7 +82,6 @@ class UsageRules(_Strict):
     recency_grace_days: float = Field(2, ge=0)
     recency_zero_days: float = Field(21, gt=0)
     time_to_value_days: float = Field(14, gt=0, description="Onboarding: days to first value.")
-    _key_features: KeyFeatures = PrivateAttr()
 
     @field_validator("key_features")
     @classmethod
@@ -91,13 +89,10 @@ class UsageRules(_Strict):
         table_of(value)
         return value
 
-    def model_post_init(self, context: Any, /) -> None:
-        self._key_features = KeyFeatures(table_of(self.key_features))
-
-    @property
+    @cached_property
     def key(self) -> KeyFeatures:
-        """The key features, matching feature names."""
-        return self._key_features
+        """The key features, matching feature names (built once: read on every evaluation)."""
+        return KeyFeatures(table_of(self.key_features))
 
 
 class SupportRules(_Strict):

@@ -66,7 +66,6 @@ class KeyFeatures:
 
     def __init__(self, table: Mapping[str, Sequence[str]]) -> None:
         self.names = tuple(table)
-        self._table = {name: tuple(patterns) for name, patterns in table.items()}
         self._patterns = [
             (name, re.compile("|".join(_regex(p) for p in patterns)))
             for name, patterns in table.items()
@@ -75,11 +74,6 @@ class KeyFeatures:
 
     def __bool__(self) -> bool:
         return bool(self.names)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, KeyFeatures) and self._table == other._table
-
-    __hash__ = None  # type: ignore[assignment]
 
     def of(self, feature: str) -> tuple[str, ...]:
         """The key features `feature` counts as (usually none or one)."""

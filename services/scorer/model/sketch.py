@@ -70,6 +70,16 @@ def _add_pair(stair: list[int], day: int, rank: int) -> bool:
     return True
 
 
+def _rank_since(stair: list[int], first_day: int) -> int:
+    """A register's rank over the days from `first_day` on (0: no user then)."""
+    rank = 0
+    for i in range(0, len(stair), 2):
+        if stair[i] < first_day:
+            break
+        rank = stair[i + 1]
+    return rank
+
+
 def _sigma(x: float) -> float:
     if x == 1.0:
         return math.inf
@@ -115,15 +125,32 @@ class ActiveUsers:
 
     seen: dict[int, int] = field(default_factory=dict)  # user hash -> newest day (exact form)
     registers: list[list[int]] | None = None  # per register [day, rank, ...] (HyperLogLog form)
-    # derived, never stored: the counts per first day and the encoded form, until a change
+    # derived, never stored: the counts per first day and the encoded form, until a change, and
+    # the histogram of the registers' ranks since the first day last counted, kept up to date
     counted: dict[int, tuple[int, bool]] = field(default_factory=dict, repr=False, compare=False)
     encoded: str | None = field(default=None, repr=False, compare=False)
+    window: tuple[int, list[int]] | None = field(default=None, repr=False, compare=False)
 
     def add(self, hashed: int, day: int) -> None:
         """Note that the user with hash `hashed` was active on `day`."""
         if self.registers is not None:
-            if _add_pair(self.registers[hashed >> Q], day, _rank(hashed)):
-                self._changed()
+            stair = self.registers[hashed >> Q]
+            before = _rank_since(stair, self.window[0]) if self.window else 0
+            if not _add_pair(stair, day, _rank(hashed)):
+                return
+            self.encoded = None
+            if self.window is None:
+                self.counted.clear()
+                return
+            first_day, histogram = self.window
+            after = _rank_since(stair, first_day)
+            kept = self.counted.get(first_day)
+            self.counted.clear()
+            if after != before:
+                histogram[before] -= 1
+                histogram[after] += 1
+            elif kept is not None:  # the window's count holds; counts of other days may not
+                self.counted[first_day] = kept
             return
         if self.seen.get(hashed, day - 1) < day:
             self.seen[hashed] = day
@@ -137,6 +164,7 @@ class ActiveUsers:
 
     def _to_registers(self) -> None:
         self.registers = [[] for _ in range(REGISTERS)]
+        self.window = None
         for hashed, day in self.seen.items():
             _add_pair(self.registers[hashed >> Q], day, _rank(hashed))
         self.seen = {}
@@ -149,15 +177,14 @@ class ActiveUsers:
         if self.registers is None:
             result = sum(1 for day in self.seen.values() if day >= first_day), True
         else:
-            histogram = [0] * (Q + 2)
-            for stair in self.registers:
-                rank = 0
-                for i in range(0, len(stair), 2):
-                    if stair[i] < first_day:
-                        break
-                    rank = stair[i + 1]
-                histogram[rank] += 1
-            result = round(estimate(histogram)), False
+            if self.window is None or self.window[0] != first_day:
+                histogram = [0] * (Q + 2)
+                for stair in self.registers:
+                    histogram[_rank_since(stair, first_day)] += 1
+                self.window = first_day, histogram
+            result = round(estimate(self.window[1])), False
+        if len(self.counted) >= 4:  # one first day in use at a time; a few as days turn
+            self.counted.clear()
         self.counted[first_day] = result
         return result
 
@@ -177,6 +204,7 @@ class ActiveUsers:
                     pruned = True
         if pruned:
             self._changed()
+            self.window = None
         return pruned
 
     def encode(self) -> str:

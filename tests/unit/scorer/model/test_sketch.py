@@ -139,3 +139,14 @@ def test_states_stored_with_the_old_per_day_bitmaps_still_load() -> None:
     loaded.users.add(user_hash("u1"), day)
     assert loaded.users.count(day) == (4, True)
     assert AccountState.from_dict(loaded.to_dict()).users == loaded.users
+
+
+def test_a_count_kept_up_to_date_as_users_arrive_equals_a_fresh_one() -> None:
+    sketch = ActiveUsers()
+    for n in range(3_000):
+        sketch.add(user_hash(f"user-{n % 1_700}"), DAY0 + n % 11)
+        if n % 97 == 0:
+            fresh = ActiveUsers.decode(sketch.encode())
+            assert sketch.count(DAY0 + 4) == fresh.count(DAY0 + 4)
+    sketch.prune(DAY0 + 5)
+    assert sketch.count(DAY0 + 4) == ActiveUsers.decode(sketch.encode()).count(DAY0 + 4)
