@@ -36,3 +36,14 @@ def test_verify_accepts_any_matching_signature_of_several() -> None:
     good = signing.sign(secret, "msg_1", 100, body)
     assert signing.verify(secret, "msg_1", 100, body, f"v1,bogus {good}")
     assert not signing.verify(secret, "msg_1", 101, body, good)
+
+
+def test_the_specifications_test_vector_is_signed_and_verified() -> None:
+    secret, msg_id, timestamp = (
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        "msg_p5jXN8AQM9LWM0D4loKWxJek",
+        1614265330,
+    )
+    expected = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+    assert signing.sign(secret, msg_id, timestamp, b'{"test": 2432232314}') == expected
+    assert signing.verify(secret, msg_id, timestamp, b'{"test": 2432232314}', expected)
