@@ -18,7 +18,8 @@ from services.alerts.outbound import OutboundPolicy
 from services.alerts.routes import accounts, alerts, endpoints, rules
 from services.alerts.routing import EMAIL_CHANNELS, read_routes_file
 from services.alerts.secret_box import seal_plain, secret_box_of
-from services.alerts.store import routes_of, sync_file_routes, utcnow
+from services.alerts.store.alerts import utcnow
+from services.alerts.store.routes import routes_of, sync_file_routes
 from services.alerts.web.feed import WorkspaceFeed
 from services.alerts.web.mount import install_workspace
 from services.db.sql import Database, make_engine, require_schema, session_factory

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from services.alerts.channels.email import SmtpConfig
 from services.alerts.lifecycle import Policy
-from services.alerts.store import Delivering
+from services.alerts.store.outbox import Delivering
 from services.settings import AlertsSettings
 
 

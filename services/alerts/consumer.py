@@ -19,12 +19,10 @@ from schemas.errors import describe, field_errors
 from services.alerts import metrics
 from services.alerts.config import alert_policy, delivering_of
 from services.alerts.lifecycle import Policy
-from services.alerts.store import (
-    Delivering,
-    record_change,
-    record_snapshot,
-    utcnow,
-)
+from services.alerts.store.alerts import utcnow
+from services.alerts.store.episodes import record_change
+from services.alerts.store.health import record_snapshot
+from services.alerts.store.outbox import Delivering
 from services.kafka import patient_fetch
 from services.kafka.consumer_lag import ConsumerLag
 from services.kafka.messages import RawMessage, dead_letter

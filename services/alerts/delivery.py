@@ -9,61 +9,34 @@ import asyncio
 import contextlib
 import logging
 import time
-import uuid
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import httpx
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from schemas.alerts import Alert, AlertMessage, PingMessage
-from schemas.codec import encode
-from services.alerts import metrics, signing
-from services.alerts.channels.email import alert_email, digest_email, send_email
+from services.alerts import metrics
+from services.alerts.channels.base import Channel, Notification
+from services.alerts.channels.email import EmailChannel
 from services.alerts.channels.outcome import SendOutcome
-from services.alerts.channels.slack import SlackSender, slack_message
-from services.alerts.channels.view import health_url
+from services.alerts.channels.slack import SlackChannel, SlackSender
+from services.alerts.channels.webhook import WebhookChannel, endpoint_secrets
 from services.alerts.config import delivering_of, smtp_config
 from services.alerts.outbound import (
     OutboundPolicy,
-    Refused,
-    failure_text,
     outbound_client,
-    post_bounded,
 )
-from services.alerts.retry import next_attempt_at, parse_retry_after
+from services.alerts.retry import next_attempt_at
 from services.alerts.secret_box import SecretBox, SecretKeyError
-from services.alerts.store import (
-    claim_due,
-    destination_of,
-    next_due,
-    utcnow,
-    wake_snoozed,
-)
+from services.alerts.store.alerts import utcnow
+from services.alerts.store.episodes import wake_snoozed
+from services.alerts.store.outbox import claim_due, destination_of, next_due
 from services.alerts.tables import DeliveryAttemptRow, DeliveryRow, WebhookEndpointRow
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
 CLAIM_LIMIT = 50
-
-
-@dataclass(frozen=True)
-class Job:
-    """A claimed delivery with what is needed to send it."""
-
-    delivery_id: str
-    channel: str
-    target: str
-    """The endpoint's URL, the Slack webhook URL or the email address."""
-    secrets: list[str]
-    body: bytes
-    attempts: int
-    destination: str
-    """The unit of concurrency: the endpoint, Slack webhook or mailbox."""
-    problem: str | None = None
-    """Why it cannot be sent now (e.g. its secret does not open)."""
 
 
 @dataclass(frozen=True)
@@ -73,20 +46,6 @@ class Attempt:
     delivery_id: str
     outcome: SendOutcome
     duration_ms: float
-
-
-def alert_of(job: Job) -> Alert:
-    """The alert a notification in the outbox is about."""
-    return AlertMessage.model_validate_json(job.body).data
-
-
-def endpoint_secrets(endpoint: WebhookEndpointRow, now: datetime, box: SecretBox) -> list[str]:
-    """The secrets to sign with, opened: the current one, and the previous during a rotation."""
-    previous = endpoint.previous_secret
-    until = endpoint.previous_secret_until
-    if previous and until is not None and until > now:
-        return [box.open(endpoint.secret), box.open(previous)]
-    return [box.open(endpoint.secret)]
 
 
 class DeliveryWorker:
@@ -103,8 +62,15 @@ class DeliveryWorker:
         self.sessions, self.settings, self.box = sessions, settings, box
         self.client = outbound_client(policy or OutboundPolicy.of(settings))
         self.claim_limit = claim_limit
-        self.slack = SlackSender(self.client, timeout_s=settings.webhook_timeout_s)
-        self.smtp = smtp_config(settings)
+        smtp = smtp_config(settings)
+        self.email = None if smtp is None else EmailChannel(smtp, settings.public_url)
+        slack = SlackSender(self.client, timeout_s=settings.webhook_timeout_s)
+        self.channels: dict[str, Channel] = {
+            "webhook": WebhookChannel(self.client, settings.webhook_timeout_s),
+            "slack": SlackChannel(slack, settings.public_url),
+        }
+        if self.email is not None:
+            self.channels["email"] = self.email
         self.wake = asyncio.Event()
         self.lease = timedelta(seconds=settings.webhook_timeout_s * 3)
         self.in_flight: dict[str, int] = {}
@@ -159,7 +125,7 @@ class DeliveryWorker:
         if room <= 0:
             return 0
         jobs = await asyncio.to_thread(self._claim, room)
-        groups: dict[str, list[Job]] = {}
+        groups: dict[str, list[Notification]] = {}
         for job in jobs:
             self.in_flight[job.destination] = self.in_flight.get(job.destination, 0) + 1
             if job.channel == "digest":
@@ -170,12 +136,12 @@ class DeliveryWorker:
             self._start(owner_jobs, self._digest(owner_jobs[0].target, owner_jobs))
         return len(jobs)
 
-    def _start(self, jobs: list[Job], sending: Awaitable[list[Attempt]]) -> None:
+    def _start(self, jobs: list[Notification], sending: Awaitable[list[Attempt]]) -> None:
         task = asyncio.create_task(self._deliver(jobs, sending))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
-    async def _deliver(self, jobs: list[Job], sending: Awaitable[list[Attempt]]) -> None:
+    async def _deliver(self, jobs: list[Notification], sending: Awaitable[list[Attempt]]) -> None:
         """Send, then record at once, so this delivery's outcome waits for no other."""
         try:
             attempts = await sending
@@ -199,7 +165,7 @@ class DeliveryWorker:
         with self.sessions.begin() as session:
             wake_snoozed(session, utcnow(), delivering_of(self.settings))
 
-    def _claim(self, limit: int) -> list[Job]:
+    def _claim(self, limit: int) -> list[Notification]:
         now = utcnow()
         with self.sessions.begin() as session:
             rows = claim_due(session, now, self.lease, limit, self._room)
@@ -220,53 +186,32 @@ class DeliveryWorker:
                         secrets = endpoint_secrets(endpoint, now, self.box)
                     except SecretKeyError as exc:
                         problem = str(exc)
-                jobs.append(Job(row.id, row.channel, target, secrets, row.body, row.attempts,
-                                destination_of(row), problem))  # fmt: skip
+                jobs.append(Notification(row.id, row.channel, target, secrets, row.body,
+                                         row.attempts, destination_of(row), problem))  # fmt: skip
             return jobs
 
-    async def _send(self, job: Job) -> list[Attempt]:
+    async def _send(self, job: Notification) -> list[Attempt]:
         started = time.perf_counter()
+        channel = self.channels.get(job.channel)
         if job.problem is not None:
             outcome = SendOutcome.failed(None, job.problem, permanent=False)
-        elif job.channel == "webhook":
-            outcome = await self._webhook(job)
-        elif job.channel == "slack":
-            outcome = await self.slack.send(job.target, slack_message(*self._view(job)))
-        elif job.channel == "email" and self.smtp is not None:
-            view, url = self._view(job)
-            message = alert_email(view, [job.target], self.smtp.sender, url, job.delivery_id)
-            outcome = await send_email(message, self.smtp)
-        else:
+        elif channel is None:
             outcome = SendOutcome.failed(
                 None, f"cannot send {job.channel}: not configured", permanent=True
             )
+        else:
+            outcome = await channel.send(job)
         return [Attempt(job.delivery_id, outcome, 1000 * (time.perf_counter() - started))]
 
-    async def _digest(self, owner: str, jobs: list[Job]) -> list[Attempt]:
+    async def _digest(self, owner: str, jobs: list[Notification]) -> list[Attempt]:
         """One mail for all of `owner`'s due digest notifications, latest per alert."""
         started = time.perf_counter()
-        if self.smtp is None:
+        if self.email is None:
             outcome = SendOutcome.failed(None, "cannot send digest: no SMTP server", permanent=True)
         else:
-            latest = {view.id: view for view in map(alert_of, jobs)}
-            day = utcnow().date()
-            message = digest_email(
-                owner, list(latest.values()), day, self.smtp.sender, self.settings.public_url
-            )
-            outcome = await send_email(message, self.smtp)
+            outcome = await self.email.send_digest(owner, jobs, utcnow().date())
         duration_ms = 1000 * (time.perf_counter() - started)
         return [Attempt(job.delivery_id, outcome, duration_ms) for job in jobs]
-
-    def _view(self, job: Job) -> tuple[Alert, str]:
-        """The alert of a notification and the link to its account's health."""
-        view = alert_of(job)
-        return view, health_url(self.settings.public_url, view.account_id)
-
-    async def _webhook(self, job: Job) -> SendOutcome:
-        return await post_webhook(
-            self.client, job.target, job.secrets, job.delivery_id, job.body,
-            self.settings.webhook_timeout_s,
-        )  # fmt: skip
 
     def _record(self, attempts: list[Attempt]) -> None:
         now = utcnow()
@@ -336,46 +281,6 @@ class DeliveryWorker:
         metrics.PENDING.set(count)
         metrics.OLDEST_PENDING.set(0 if oldest is None else (utcnow() - oldest).total_seconds())
         return due
-
-
-async def post_webhook(
-    client: httpx.AsyncClient,
-    url: str,
-    secrets: list[str],
-    msg_id: str,
-    body: bytes,
-    timeout_s: float,
-) -> SendOutcome:
-    """POST one message signed per Standard Webhooks, within the deadline `timeout_s`, and
-    classify the answer (of which at most a short excerpt is kept)."""
-    now = utcnow()
-    headers = signing.headers(secrets, msg_id, int(now.timestamp()), body)
-    headers["user-agent"] = "healthmon-webhooks/1"
-    try:
-        answer = await post_bounded(client, url, body, headers, timeout_s)
-    except Refused as exc:
-        return SendOutcome.failed(None, failure_text(exc, timeout_s), permanent=exc.permanent)
-    except (httpx.HTTPError, TimeoutError) as exc:
-        return SendOutcome.failed(None, failure_text(exc, timeout_s), permanent=False)
-    if answer.is_success:
-        return SendOutcome.sent(answer.status_code)
-    return SendOutcome.failed(
-        answer.status_code,
-        answer.excerpt or f"HTTP {answer.status_code}",
-        permanent=answer.status_code == 410,  # the receiver asks us to stop
-        retry_after_s=parse_retry_after(answer.headers.get("retry-after"), now),
-    )
-
-
-async def send_ping(
-    client: httpx.AsyncClient, url: str, secrets: list[str], timeout_s: float
-) -> tuple[SendOutcome, float]:
-    """A signed `webhook.ping` message, once; its outcome and how long it took (ms)."""
-    now = utcnow()
-    body = encode(PingMessage(timestamp=now))
-    started = time.perf_counter()
-    outcome = await post_webhook(client, url, secrets, f"ping_{uuid.uuid4().hex}", body, timeout_s)
-    return outcome, 1000 * (time.perf_counter() - started)
 
 
 def apply_outcome(

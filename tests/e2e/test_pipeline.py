@@ -12,7 +12,7 @@ from standardwebhooks.webhooks import Webhook
 
 from schemas.generate import schema_path
 from schemas.topics import HEALTH_CHANGES
-from services.alerts.store import EVENT_TYPES
+from services.alerts.store.outbox import EVENT_TYPES
 from services.kafka.topics import topic_names
 from tests.e2e.conftest import System
 from tests.support.receiver import http_receiver

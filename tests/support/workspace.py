@@ -12,7 +12,8 @@ from httpx import Response
 from sqlalchemy.orm import Session, sessionmaker
 
 from schemas import AccountUpdate, HealthSnapshot, RiskChange
-from services.alerts.store import record_change, record_snapshot
+from services.alerts.store.episodes import record_change
+from services.alerts.store.health import record_snapshot
 from services.alerts.web.feed import merge_health, merge_traits
 
 SCORE = {"green": 85.0, "yellow": 55.0, "red": 25.0}

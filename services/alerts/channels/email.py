@@ -15,6 +15,7 @@ import aiosmtplib
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from schemas.alerts import Alert
+from services.alerts.channels.base import Notification
 from services.alerts.channels.outcome import SendOutcome
 from services.alerts.channels.view import NONE, health_url, one_line, score_text
 
@@ -202,3 +203,29 @@ async def send_email(message: EmailMessage, config: SmtpConfig) -> SendOutcome:
         error = "; ".join(f"{addr}: {r.code} {r.message}" for addr, r in refused.items())
         return SendOutcome.sent(250, f"refused: {error}")
     return SendOutcome.sent(250)
+
+
+class EmailChannel:
+    """Mails each alert to its address; digests gather one owner's alerts of a day in one mail."""
+
+    def __init__(self, config: SmtpConfig, public_url: str) -> None:
+        self.config, self.public_url = config, public_url
+
+    async def send(self, notification: Notification) -> SendOutcome:
+        """Mail the alert; the delivery id makes the Message-ID, so a resend keeps it."""
+        alert = notification.alert()
+        url = health_url(self.public_url, alert.account_id)
+        message = alert_email(
+            alert, [notification.target], self.config.sender, url, notification.delivery_id
+        )
+        return await send_email(message, self.config)
+
+    async def send_digest(
+        self, owner: str, notifications: list[Notification], day: date
+    ) -> SendOutcome:
+        """One mail for `owner`'s notifications, the latest of each alert."""
+        latest = {alert.id: alert for alert in (n.alert() for n in notifications)}
+        message = digest_email(
+            owner, list(latest.values()), day, self.config.sender, self.public_url
+        )
+        return await send_email(message, self.config)

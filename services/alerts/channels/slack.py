@@ -13,8 +13,9 @@ from typing import Any
 import httpx
 
 from schemas.alerts import Alert
+from services.alerts.channels.base import Notification
 from services.alerts.channels.outcome import SendOutcome
-from services.alerts.channels.view import NONE, one_line, score_text
+from services.alerts.channels.view import NONE, health_url, one_line, score_text
 from services.alerts.outbound import Refused, failure_text, post_bounded
 from services.alerts.retry import parse_retry_after
 
@@ -183,3 +184,16 @@ def classify(status: int, body: str, retry_after: str | None) -> SendOutcome:
         return SendOutcome.failed(status, error, permanent=False, retry_after_s=wait)
     permanent = code in PERMANENT_ERRORS or (400 <= status < 500 and status != 408)
     return SendOutcome.failed(status, error, permanent=permanent)
+
+
+class SlackChannel:
+    """Posts each alert as a Block Kit message to a Slack incoming webhook, paced per URL."""
+
+    def __init__(self, sender: SlackSender, public_url: str) -> None:
+        self.sender, self.public_url = sender, public_url
+
+    async def send(self, notification: Notification) -> SendOutcome:
+        """Post the alert's message to the notification's Slack webhook."""
+        alert = notification.alert()
+        message = slack_message(alert, health_url(self.public_url, alert.account_id))
+        return await self.sender.send(notification.target, message)

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from schemas import HealthSnapshot
 from services.alerts.deps import DbSession
-from services.alerts.store import health_history
+from services.alerts.store.health import health_history
 from services.alerts.tables import AccountHealthRow
 from services.web.auth import AlertsReader
 

@@ -12,18 +12,15 @@ from schemas.alerts import Alert, AlertStatus
 from schemas.health import Band
 from schemas.values import UtcDatetime
 from services.alerts.deps import DbSession
-from services.alerts.store import (
+from services.alerts.store.alerts import (
     AlertFilter,
-    AlertStateError,
-    acknowledge,
     alert_events,
     alert_view,
     change_of,
     list_alerts,
-    resolve,
-    snooze,
     utcnow,
 )
+from services.alerts.store.episodes import AlertStateError, acknowledge, resolve, snooze
 from services.alerts.tables import AlertRow
 from services.web.auth import AlertsReader, AlertsWriter
 from services.web.http import require_json

@@ -11,18 +11,18 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 
 from schemas.values import UtcDatetime
-from services.alerts.delivery import endpoint_secrets, send_ping
+from services.alerts.channels.webhook import endpoint_secrets, send_ping
 from services.alerts.deps import DbSession
 from services.alerts.outbound import Refused, outbound_client
-from services.alerts.store import (
-    EVENT_TYPES,
+from services.alerts.store.alerts import utcnow
+from services.alerts.store.endpoints import (
     attempts_of,
     create_endpoint,
     replay_to,
     rotate_secret,
     update_endpoint,
-    utcnow,
 )
+from services.alerts.store.outbox import EVENT_TYPES
 from services.alerts.tables import WebhookEndpointRow
 from services.web.auth import AlertsReader, AlertsWriter
 from services.web.http import require_json

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from services.alerts.deps import DbSession
 from services.alerts.routing import RouteSpec
-from services.alerts.store import store_route, utcnow
+from services.alerts.store.alerts import utcnow
+from services.alerts.store.routes import store_route
 from services.alerts.tables import RouteRow
 from services.web.auth import AlertsReader, AlertsWriter
 from services.web.http import require_json

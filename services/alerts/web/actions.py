@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from services.alerts.store import AlertStateError
+from services.alerts.store.episodes import AlertStateError
 from services.alerts.tables import AlertEventRow, AlertRow, DeliveryRow
 from services.alerts.web.tables import AlertAssigneeRow
 

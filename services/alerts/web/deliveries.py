@@ -6,7 +6,8 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from services.alerts.store import AlertStateError, utcnow
+from services.alerts.store.alerts import utcnow
+from services.alerts.store.episodes import AlertStateError
 from services.alerts.tables import DeliveryRow
 from services.alerts.web.access import Form, SignedIn, require_scope
 from services.alerts.web.actions import replay_delivery

@@ -9,7 +9,8 @@ from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from services.alerts.store import AlertStateError, acknowledge, resolve, snooze, utcnow
+from services.alerts.store.alerts import utcnow
+from services.alerts.store.episodes import AlertStateError, acknowledge, resolve, snooze
 from services.alerts.tables import AlertRow
 from services.alerts.web.access import Form, SignedIn, require_scope
 from services.alerts.web.actions import assign

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from services.alerts.store import utcnow
+from services.alerts.store.alerts import utcnow
 from services.alerts.tables import AccountHealthRow
 from services.alerts.web.access import SignedIn
 from services.alerts.web.charts import ChangePoint, score_chart, sparkline

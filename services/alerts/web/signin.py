@@ -8,7 +8,7 @@ import secrets
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from services.alerts.store import utcnow
+from services.alerts.store.alerts import utcnow
 from services.alerts.web.access import Form, SignedIn, form_of
 from services.alerts.web.links import use_link
 from services.alerts.web.render import page

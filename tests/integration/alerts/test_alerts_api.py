@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.alerts.app import create_app
-from services.alerts.store import record_change
+from services.alerts.store.episodes import record_change
 from tests.support.changes import risk_change
 from tests.support.events import T0
 from tests.support.secrets import alerts_settings

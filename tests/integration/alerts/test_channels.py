@@ -11,14 +11,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from standardwebhooks.webhooks import Webhook
 
 from services.alerts.routing import RouteSpec
-from services.alerts.store import (
-    Delivering,
-    create_endpoint,
-    record_change,
-    rotate_secret,
-    store_route,
-    utcnow,
-)
+from services.alerts.store.alerts import utcnow
+from services.alerts.store.endpoints import create_endpoint, rotate_secret
+from services.alerts.store.episodes import record_change
+from services.alerts.store.outbox import Delivering
+from services.alerts.store.routes import store_route
 from services.alerts.tables import DeliveryAttemptRow, DeliveryRow, RouteRow, WebhookEndpointRow
 from services.settings import Settings
 from tests.integration.alerts.test_delivery import FAST, deliveries, drain

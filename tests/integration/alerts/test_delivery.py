@@ -15,7 +15,10 @@ from standardwebhooks.webhooks import Webhook
 
 from schemas.generate import WEBHOOK_MESSAGES, schema_path
 from services.alerts.delivery import DeliveryWorker
-from services.alerts.store import create_endpoint, next_due, record_change, utcnow
+from services.alerts.store.alerts import utcnow
+from services.alerts.store.endpoints import create_endpoint
+from services.alerts.store.episodes import record_change
+from services.alerts.store.outbox import next_due
 from services.alerts.tables import DeliveryRow, WebhookEndpointRow
 from services.settings import Settings
 from tests.support.changes import risk_change

@@ -12,7 +12,9 @@ from http.server import BaseHTTPRequestHandler
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.alerts.delivery import DeliveryWorker
-from services.alerts.store import create_endpoint, record_change, utcnow
+from services.alerts.store.alerts import utcnow
+from services.alerts.store.endpoints import create_endpoint
+from services.alerts.store.episodes import record_change
 from tests.integration.alerts.test_delivery import FAST, deliveries
 from tests.integration.alerts.test_outbound import Sent, answering
 from tests.support.changes import risk_change

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from standardwebhooks.webhooks import Webhook
 
 from services.alerts.app import create_app
-from services.alerts.store import record_change, utcnow
+from services.alerts.store.alerts import utcnow
+from services.alerts.store.episodes import record_change
 from tests.integration.alerts.test_delivery import drain
 from tests.support.changes import risk_change
 from tests.support.receiver import http_receiver

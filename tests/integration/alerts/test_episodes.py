@@ -8,15 +8,9 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.alerts.store import (
-    EVENT_TYPES,
-    acknowledge,
-    create_endpoint,
-    record_change,
-    resolve,
-    snooze,
-    wake_snoozed,
-)
+from services.alerts.store.endpoints import create_endpoint
+from services.alerts.store.episodes import acknowledge, record_change, resolve, snooze, wake_snoozed
+from services.alerts.store.outbox import EVENT_TYPES
 from services.alerts.tables import AlertEventRow, AlertRow, DeliveryRow, SnoozeRow
 from tests.support.changes import risk_change
 from tests.support.events import T0

@@ -18,9 +18,12 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.alerts.app import create_app
-from services.alerts.delivery import DeliveryWorker, send_ping
+from services.alerts.channels.webhook import send_ping
+from services.alerts.delivery import DeliveryWorker
 from services.alerts.outbound import EXCERPT_CHARS, OutboundPolicy, outbound_client
-from services.alerts.store import create_endpoint, record_change, utcnow
+from services.alerts.store.alerts import utcnow
+from services.alerts.store.endpoints import create_endpoint
+from services.alerts.store.episodes import record_change
 from services.alerts.tables import DeliveryAttemptRow, DeliveryRow
 from tests.integration.alerts.test_delivery import FAST, deliveries, drain
 from tests.support.changes import risk_change

@@ -16,7 +16,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.alerts.delivery import DeliveryWorker
-from services.alerts.store import create_endpoint, record_change, utcnow
+from services.alerts.store.alerts import utcnow
+from services.alerts.store.endpoints import create_endpoint
+from services.alerts.store.episodes import record_change
 from services.settings import Settings
 from tests.integration.alerts.test_delivery import FAST, deliveries, drain
 from tests.support.changes import risk_change

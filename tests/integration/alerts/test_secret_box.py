@@ -52,7 +52,7 @@ def test_a_registered_endpoints_secret_is_stored_sealed(
 
 def add_plain_endpoint(sessions: sessionmaker[Session]) -> tuple[str, str]:
     """An endpoint as stored before secrets were sealed (mid-rotation: two plain secrets)."""
-    from services.alerts.store import utcnow
+    from services.alerts.store.alerts import utcnow
 
     secret, previous = new_secret(), new_secret()
     with sessions.begin() as session:

@@ -8,14 +8,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from schemas import HealthSnapshot
-from services.alerts.store import (
-    AlertFilter,
-    claim_due,
-    create_endpoint,
-    list_alerts,
-    record_change,
-    record_snapshot,
-)
+from services.alerts.store.alerts import AlertFilter, list_alerts
+from services.alerts.store.endpoints import create_endpoint
+from services.alerts.store.episodes import record_change
+from services.alerts.store.health import record_snapshot
+from services.alerts.store.outbox import claim_due
 from services.alerts.tables import AccountHealthRow, AlertRow, DeliveryRow, HealthChangeRow
 from tests.support.changes import risk_change
 from tests.support.events import T0

@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.alerts.app import create_app
-from services.alerts.store import record_change
+from services.alerts.store.episodes import record_change
 from tests.support.changes import risk_change
 from tests.support.edges import IDS, NON_FINITE, NUMBERS, edge_times, in_utc
 from tests.support.events import T0

@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import Engine, event
 
 from services.alerts.app import create_app
-from services.alerts.store import record_change, utcnow
+from services.alerts.store.alerts import utcnow
+from services.alerts.store.episodes import record_change
 from tests.support.changes import risk_change
 from tests.support.live_app import live_app
 from tests.support.receiver import http_receiver

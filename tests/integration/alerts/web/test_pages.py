@@ -14,7 +14,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.alerts.app import create_app
-from services.alerts.store import utcnow
+from services.alerts.store.alerts import utcnow
 from services.alerts.tables import AlertRow, DeliveryRow
 from tests.support.secrets import alerts_settings
 from tests.support.workspace import csrf_of, seed_account, sign_in

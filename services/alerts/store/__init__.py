@@ -1,0 +1,1 @@
+"""Reading and writing the alerts service's rows, one module per purpose."""
