@@ -1,11 +1,9 @@
 """The scorer worker: a Kafka consumer-group member that scores batches and keeps account state.
 
-Per batch: score with the pure model; send the dead letters; store the new state of each account
-touched in the changelog, with the changes it made; send the changes and snapshots; store the
-states that made changes again without them; commit the input offsets. A crash before the states
-are stored leaves nothing sent, and the batch is scored again (events already in a stored state
-are skipped as duplicates); a crash after it leaves the changes in the stored states, and whoever
-restores them sends them again, unchanged.
+Per batch: score with the pure model, then commit it through services/scorer/state: the states
+of the owned partitions (partitions.py), their restore when partitions are assigned
+(recovery.py) and the commit of a batch (checkpoint.py), whose crash-safety invariants are
+stated in services/scorer/state/__init__.py.
 """
 
 from __future__ import annotations
@@ -14,16 +12,12 @@ import asyncio
 import gc
 import logging
 import time
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
-from aiokafka.errors import CommitFailedError
 
 from schemas import RiskChange
-from schemas.codec import encode
 from services.kafka import patient_fetch
 from services.kafka.batched_sends import BatchedSends
 from services.kafka.consumer_lag import ConsumerLag
@@ -32,11 +26,14 @@ from services.kafka.reconnect import keep_running
 from services.kafka.topics import topic_names
 from services.scorer import metrics
 from services.scorer.assignor import CoPartitionedAssignor
-from services.scorer.batch import PoisonRecord, score_batch, snapshot_record
-from services.scorer.changelog import CHANGELOG, GROUP, encode_state, restore
+from services.scorer.batch import PoisonRecord, score_batch
+from services.scorer.changelog import CHANGELOG, GROUP
 from services.scorer.model import AccountState, HealthModel, evaluate
 from services.scorer.poison import PoisonRecords
 from services.scorer.sources import SourceActivity, end_offset_totals
+from services.scorer.state.checkpoint import Checkpoint, commit_offsets
+from services.scorer.state.partitions import PartitionStates
+from services.scorer.state.recovery import restore
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -67,9 +64,17 @@ class ScorerWorker:
         self.snapshots_topic = names.health_snapshots
         self.dead_letters_topic = names.dead_letters
         self.changelog_topic = settings.topic_prefix + CHANGELOG.name
-        self.states: dict[str, AccountState] = {}
-        self.partition_of: dict[str, int] = {}
-        self.owned: set[int] = set()
+        self.partitions = PartitionStates()
+        self.checkpoint = Checkpoint(
+            self.partitions,
+            model,
+            {
+                "changes": self.changes_topic,
+                "snapshots": self.snapshots_topic,
+                "dead_letters": self.dead_letters_topic,
+                "changelog": self.changelog_topic,
+            },
+        )
         self.assigned = False
         """False from the start of a rebalance until the new assignment is restored."""
         self.lock = asyncio.Lock()
@@ -94,9 +99,7 @@ class ScorerWorker:
 
     async def _consume(self) -> None:
         s = self.settings
-        self.states.clear()
-        self.partition_of.clear()
-        self.owned.clear()
+        self.partitions.clear()
         self.assigned = False
         consumer = AIOKafkaConsumer(
             bootstrap_servers=s.bootstrap_list,
@@ -158,7 +161,7 @@ class ScorerWorker:
         started = time.perf_counter()
         # A rebalance may have taken partitions away between the fetch and now; while one is
         # under way nothing is scored (the new owners read those records again).
-        records = [r for r in records if self.assigned and r.partition in self.owned]
+        records = [r for r in records if self.assigned and r.partition in self.partitions.owned]
         if not records:
             return
         now = datetime.now(UTC)
@@ -166,7 +169,7 @@ class ScorerWorker:
             result = score_batch(
                 records,
                 self.topic_kinds,
-                self.states.get,
+                self.partitions.get,
                 self.model,
                 now,
                 self.settings.event_max_future_s,
@@ -180,24 +183,13 @@ class ScorerWorker:
                 log.error("giving up on a record after repeated failures: %s", poison)
             raise
         out = BatchedSends(producer)
-        # Dead letters first: records read again after a crash are skipped as already applied.
-        for letter in result.dead_letters:
-            key = None if letter.key is None else letter.key.encode()
-            await out.send(self.dead_letters_topic, encode(letter), key)
-        await out.flush()
-        self.partition_of.update(result.partitions)
+        await self.checkpoint.dead_letters(out, result.dead_letters)
+        self.partitions.place(result.partitions)
         touched = list(result.states.items())
-        await self._emit(out, result.changes, touched, result.states.values(), now, self.stale)
-        last: dict[tuple[str, int], int] = {}
-        for r in records:
-            last[r.topic, r.partition] = r.offset
-        try:
-            await consumer.commit({TopicPartition(*tp): offset + 1 for tp, offset in last.items()})
-        except CommitFailedError:
-            # The group rebalanced while the batch was scored. Its effects are stored, and the
-            # stored states hold the offsets they applied: whoever reads these records again
-            # (this worker or another) skips them. The consumer rejoins at the next fetch.
-            log.warning("the group rebalanced during a batch; its offsets were not committed")
+        await self.checkpoint.emit(
+            out, result.changes, touched, result.states.values(), now, self.stale
+        )
+        await commit_offsets(consumer, records)
         published = time.time()
         for received in result.received_at:
             metrics.EVENT_TO_CHANGE.observe(published - received)
@@ -207,60 +199,8 @@ class ScorerWorker:
                 metrics.NEWEST_EVENT.labels(kind).set(newest)
         for (topic, outcome), count in result.outcomes.items():
             metrics.EVENTS.labels(topic, outcome).inc(count)
-        metrics.ACCOUNTS.set(len(self.states))
+        metrics.ACCOUNTS.set(len(self.partitions))
         metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
-
-    async def _emit(
-        self,
-        out: BatchedSends,
-        changes: list[RiskChange],
-        touched: list[tuple[str, AccountState]],
-        snapshots: Iterable[AccountState],
-        now: datetime,
-        stale: frozenset[str],
-    ) -> None:
-        """Store the `touched` states, each with the changes it made; then publish the changes
-        and a snapshot of each account in `snapshots`; then store again, without their changes,
-        the states that made some.
-
-        A change is published only once a state holding it is stored. A worker that dies before
-        that leaves nothing behind: whoever reads the events again decides afresh. One that dies
-        after it leaves the change in the stored state, and whoever restores the state sends it
-        again, with the same change_id and the same content.
-        """
-        outbox: dict[str, list[bytes]] = defaultdict(list)
-        for change in changes:
-            outbox[change.account_id].append(encode(change))
-            metrics.CHANGES.labels(change.current.band).inc()
-        await self._store(out, touched, outbox)
-        await self._send_changes(out, outbox)
-        for state in snapshots:
-            value = snapshot_record(state, self.model, now, stale)
-            await out.send(self.snapshots_topic, value, state.account_id.encode())
-        await out.flush()
-        await self._store(out, [(a, s) for a, s in touched if a in outbox])
-
-    async def _send_changes(self, out: BatchedSends, outbox: Mapping[str, list[bytes]]) -> None:
-        """Queue encoded changes, keyed by account."""
-        for account_id, values in outbox.items():
-            for value in values:
-                await out.send(self.changes_topic, value, account_id.encode())
-
-    async def _store(
-        self,
-        out: BatchedSends,
-        states: Iterable[tuple[str, AccountState]],
-        outbox: Mapping[str, list[bytes]] | None = None,
-    ) -> None:
-        """Keep each state in memory and write it to the changelog on its account's partition,
-        with its changes from `outbox` that are not acknowledged yet; wait for the writes."""
-        for account_id, state in states:
-            self.states[account_id] = state
-            partition = self.partition_of[account_id]
-            held = outbox.get(account_id, ()) if outbox else ()
-            value = encode_state(state, held)
-            await out.send(self.changelog_topic, value, account_id.encode(), partition)
-        await out.flush()
 
     async def _reevaluate(self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer) -> None:
         """Silence is not health: re-score accounts that heard nothing, and mark quiet sources."""
@@ -280,7 +220,7 @@ class ScorerWorker:
         changes: list[RiskChange] = []
         changed: list[tuple[str, AccountState]] = []
         snapshots: list[AccountState] = []
-        for count, (account_id, state) in enumerate(list(self.states.items()), 1):
+        for count, (account_id, state) in enumerate(list(self.partitions.states.items()), 1):
             if not stale_changed and (state.evaluated_at or 0) > horizon:
                 continue
             _, change = evaluate(state, self.model, now, stale)
@@ -291,31 +231,28 @@ class ScorerWorker:
                 snapshots.append(state)
             if count % YIELD_EVERY == 0:
                 await asyncio.sleep(0)
-        await self._emit(BatchedSends(producer), changes, changed, snapshots, now, stale)
+        await self.checkpoint.emit(BatchedSends(producer), changes, changed, snapshots, now, stale)
 
     async def assign(self, partitions: set[int]) -> None:
         """Restore the state of newly owned partitions; forget the state of lost ones."""
         async with self.lock:
-            lost, gained = self.owned - partitions, partitions - self.owned
+            owned = self.partitions.owned
+            lost, gained = owned - partitions, partitions - owned
             if lost:
-                for account_id in [a for a, p in self.partition_of.items() if p in lost]:
-                    self.states.pop(account_id, None)
-                    del self.partition_of[account_id]
+                self.partitions.lose(lost)
             if gained:
                 started = time.perf_counter()
                 restored = await restore(self.settings.bootstrap_list, self.changelog_topic, gained)
-                for account_id, stored in restored.items():
-                    self.states[account_id] = stored.state
-                    self.partition_of[account_id] = stored.partition
+                self.partitions.gain(restored)
                 await self._resend({a: s.outbox for a, s in restored.items() if s.outbox})
                 log.info(
                     "partitions %s: restored %d accounts in %.1fs",
                     sorted(gained), len(restored), time.perf_counter() - started,
                 )  # fmt: skip
-            self.owned = set(partitions)
+            self.partitions.owned = set(partitions)
             self.assigned = True
-            metrics.ACCOUNTS.set(len(self.states))
-            metrics.PARTITIONS.set(len(self.owned))
+            metrics.ACCOUNTS.set(len(self.partitions))
+            metrics.PARTITIONS.set(len(partitions))
             self.ready = True
 
     async def _resend(self, outbox: dict[str, list[bytes]]) -> None:
@@ -325,11 +262,7 @@ class ScorerWorker:
             return
         if self.producer is None:
             raise RuntimeError("partitions were assigned before the producer started")
-        out = BatchedSends(self.producer)
-        await self._send_changes(out, outbox)
-        await out.flush()
-        await self._store(out, [(account_id, self.states[account_id]) for account_id in outbox])
-        log.info("sent %d changes held by restored states", sum(map(len, outbox.values())))
+        await self.checkpoint.resend(BatchedSends(self.producer), outbox)
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
