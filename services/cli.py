@@ -377,6 +377,57 @@ def backtest(
         raise typer.Exit(2) from exc
 
 
+model_cli = typer.Typer(help="The health model: fit its weights to a history.")
+cli.add_typer(model_cli, name="model")
+
+
+@model_cli.command("fit")
+def model_fit(
+    events: Annotated[Path, typer.Option(help="History: NDJSON, one record a line (.gz too).")],
+    out: Annotated[Path, typer.Option(help="Where to write the fitted model file.")],
+    model: Annotated[
+        Path | None, typer.Option(help="Model file to start from (default: the shipped model).")
+    ] = None,
+    labels: Annotated[
+        Path | None,
+        typer.Option(help="CSV account_id,churned_at (default: each subscription_ended)."),
+    ] = None,
+    holdout: Annotated[
+        float, typer.Option(min=0.05, max=0.9, help="Share of accounts held out of the fit.")
+    ] = 0.3,
+    seed: Annotated[int, typer.Option(help="Seed of the held-out accounts.")] = 1,
+    flag_rate: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0, max=1.0, help="Share of retained account-days below green (default: as now)."
+        ),
+    ] = None,
+    red_rate: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0, max=1.0, help="Share of retained account-days red (default: as now)."
+        ),
+    ] = None,
+    version: Annotated[
+        str | None, typer.Option(help="Version of the fitted model (default: the next one).")
+    ] = None,
+) -> None:
+    """Fit component and signal weights and band edges to a history; judge on held-out accounts."""
+    from rich.console import Console
+
+    from services.scorer.backtest.command import BacktestError
+    from services.scorer.backtest.fit import FitError
+    from services.scorer.backtest.fit_run import fit_model
+
+    try:
+        fit_model(
+            events, model, labels, out, holdout, seed, flag_rate, red_rate, version, Console()
+        )
+    except (BacktestError, FitError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
 alerts_cli = typer.Typer(
     help="Run the alerts service (no subcommand), or list alerts (`alerts list`).",
     invoke_without_command=True,

@@ -17,8 +17,9 @@ from kafka import KafkaProducer
 
 from services.kafka.topics import ensure_topics, topic_names
 from services.local.broker import Broker
+from services.scorer.backtest.fit import bump_version
 from services.scorer.backtest.summary import HEADLINE_KEYS as KEYS
-from services.scorer.model import default_model
+from services.scorer.model import default_model, load_model
 from services.settings import Settings
 from tests.support.simulation import Config, simulator_figures, write_ndjson
 
@@ -178,3 +179,31 @@ def test_the_backtest_reads_the_input_topics_of_a_deployment(
         result.pop(key, None)
     expected = {k: v for k, v in from_file.items() if k not in ("history", "report")}
     assert result == expected
+
+
+def test_model_fit_writes_a_valid_model_and_judges_it_on_held_out_accounts(
+    tmp_path: Path,
+) -> None:
+    history = tmp_path / "history.ndjson"
+    with history.open("wb") as sink:  # 8 churners of 20, so that both sides have some
+        write_ndjson(Config(accounts=20, days=100, churn_share=0.4), sink)
+    out = tmp_path / "fitted.toml"
+    # seed 1 holds out 3 of the 8 churners and 40% of the accounts in all
+    command = ["model", "fit", "--events", str(history), "--out", str(out)]
+    done = subprocess.run(
+        [sys.executable, "-m", "services.cli", *command, "--holdout", "0.4", "--seed", "1"],
+        env={k: v for k, v in os.environ.items() if not k.startswith("HEALTHMON_")}
+        | {"COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr + done.stdout
+    fitted = load_model(out)
+    current = default_model()
+    assert fitted.version == bump_version(current.version)
+    assert fitted.base.weights != current.base.weights
+    assert fitted.base.support == current.base.support  # only weights and edges change
+    assert f"fitted model {fitted.version} written to {out}" in done.stdout
+    assert "held-out accounts" in done.stdout
+    assert f"model {current.version}" in done.stdout and f"model {fitted.version}" in done.stdout

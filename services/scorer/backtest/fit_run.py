@@ -1,0 +1,168 @@
+"""`healthmon model fit`: replay the history, fit on most accounts, judge on the others."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from services.scorer.backtest.command import BacktestError, replay_with_progress
+from services.scorer.backtest.fit import (
+    MIN_CHURNERS,
+    SIGNALS,
+    FitError,
+    bump_version,
+    held_out,
+    learn_weights,
+    needs_sklearn,
+    rows,
+    with_bands,
+    with_weights,
+)
+from services.scorer.backtest.metrics import EVAL_FROM
+from services.scorer.backtest.replay import Replayed
+from services.scorer.backtest.report import figures_table
+from services.scorer.backtest.run import MODEL, OTHER, backtest_result
+from services.scorer.backtest.traces import BAND_CODE
+from services.scorer.model import HealthModel, ModelFileError, load_model
+from services.scorer.model.config import COMPONENTS, ModelFile, parse_model
+
+
+def _dumps(document: dict[str, Any]) -> str:
+    try:
+        import tomli_w
+    except ImportError as exc:
+        raise FitError("healthmon model fit needs tomli-w: pip install 'healthmon[fit]'") from exc
+    return tomli_w.dumps(document)
+
+
+def model_document(model: HealthModel) -> dict[str, Any]:
+    """A loaded model as the data of its file."""
+    return ModelFile(version=model.version, base=model.base, profiles=model.profiles).model_dump(
+        exclude_none=True
+    )
+
+
+def _retained_days(replayed: Replayed, accounts: set[str]) -> list[tuple[float, int]]:
+    """(score, band code) of every judged midnight of the retained `accounts` with a score."""
+    out = []
+    for trace in replayed.traces[MODEL]:
+        if trace.account.churned or trace.account.account_id not in accounts:
+            continue
+        for day in range(EVAL_FROM, len(trace.bands)):
+            risk = trace.risk(day)
+            if risk is not None:
+                out.append((100 - risk, trace.bands[day]))
+    return out
+
+
+def fit_model(
+    events: Path,
+    model_file: Path | None,
+    labels: Path | None,
+    out: Path,
+    holdout: float,
+    seed: int,
+    flag_rate: float | None,
+    red_rate: float | None,
+    version: str | None,
+    console: Console,
+) -> dict[str, Any]:
+    """The whole command: fit, write `out`, print both models' backtest on held-out accounts;
+    returns that backtest."""
+    needs_sklearn()
+    try:
+        current = load_model(model_file)
+    except ModelFileError as exc:
+        raise BacktestError(str(exc)) from exc
+    first = replay_with_progress(events, {MODEL: current}, labels, console, collect=True)
+    days = first.span.days
+    test = {a for a in first.runs if held_out(a, seed, holdout)}
+    train = set(first.runs) - test
+    train_runs = [first.runs[a] for a in sorted(train)]
+    if not any(r.account.churned for r in train_runs):
+        raise FitError("no churned account among the training accounts: nothing to learn from")
+    data = rows(train_runs, days)
+    base = learn_weights(data.components, data.labels, COMPONENTS, seed)
+    if base is None:
+        raise FitError("the components do not separate churn from retention on this history")
+    signals = learn_weights(data.signals, data.signal_labels, SIGNALS, seed)
+    by_segment = {}
+    for profile in current.profiles:
+        segment = profile.match.segment
+        if segment is None or "weights" not in profile.overrides:
+            continue
+        mine = [r for r in train_runs if r.account.segment == segment]
+        if sum(r.account.churned for r in mine) >= MIN_CHURNERS:
+            part = rows(mine, days)
+            fitted = learn_weights(part.components, part.labels, COMPONENTS, seed)
+            if fitted is not None:
+                by_segment[segment] = fitted
+    document = with_weights(model_document(current), base, signals, by_segment)
+    weighted = parse_model(_dumps(document), "fitted model")
+
+    before = _retained_days(first, train)
+    flag_rate = flag_rate if flag_rate is not None else _share(before, ("yellow", "red"))
+    red_rate = red_rate if red_rate is not None else _share(before, ("red",))
+    second = replay_with_progress(events, {MODEL: weighted}, labels, console, accounts=train)
+    scores = sorted(score for score, _ in _retained_days(second, train))
+    if not scores:
+        raise FitError("no retained training account has a score on a judged day")
+    green = _edge(scores, flag_rate)
+    yellow = _edge(scores, red_rate)
+    document = with_bands(document, green, yellow)
+    document["version"] = version or bump_version(current.version)
+    text = _dumps(document)
+    fitted_model = parse_model(text, "fitted model")  # valid under the model file schema
+    out.write_text(
+        f"# Fitted by `healthmon model fit` from {current.version} on {events.name}: "
+        f"{len(train)} training accounts, {len(test)} held out (seed {seed}).\n" + text
+    )
+    console.print(f"fitted model {fitted_model.version} written to {out}")
+    print_weights(console, current, fitted_model)
+    models = {MODEL: current, OTHER: fitted_model}
+    third = replay_with_progress(events, models, labels, console, accounts=test)
+    result = backtest_result(third, models, seed)
+    console.print(figures_table(result, f"held-out accounts ({len(test)}, seed {seed})"))
+    return result
+
+
+def _share(days: list[tuple[float, int]], bands: tuple[str, ...]) -> float:
+    codes = {BAND_CODE[b] for b in bands}
+    return sum(code in codes for _, code in days) / len(days) if days else 0.0
+
+
+def _edge(scores: list[float], rate: float) -> float:
+    """The score edge below which a share `rate` of the (sorted) scores lies."""
+    k = min(len(scores) - 1, max(0, round(rate * len(scores))))
+    return round(scores[k], 1)
+
+
+def print_weights(console: Console, current: HealthModel, fitted: HealthModel) -> None:
+    """Weights and edges of both models side by side."""
+    table = Table(title="weights and band edges", title_justify="left")
+    for column in ("", current.version, fitted.version):
+        table.add_column(column, justify="right")
+    for name in COMPONENTS:
+        table.add_row(name, f"{current.base.weights[name]:g}", f"{fitted.base.weights[name]:g}")
+    for name in SIGNALS:
+        mine = {str(k): v for k, v in current.base.usage.signal_weights.items()}
+        theirs = {str(k): v for k, v in fitted.base.usage.signal_weights.items()}
+        table.add_row(f"usage.{name}", f"{mine.get(name, 0):g}", f"{theirs.get(name, 0):g}")
+    for edge in ("green", "yellow"):
+        table.add_row(
+            f"band {edge}",
+            f"{getattr(current.base.bands, edge):g}",
+            f"{getattr(fitted.base.bands, edge):g}",
+        )
+    for profile in fitted.profiles:
+        if "weights" in profile.overrides:
+            weights = profile.overrides["weights"]
+            table.add_row(
+                f"profile {profile.name}",
+                "",
+                " ".join(f"{k}={v:g}" for k, v in weights.items()),
+            )
+    console.print(table)

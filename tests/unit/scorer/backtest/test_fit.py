@@ -1,0 +1,109 @@
+"""Fitting weights and edges: learned from rows, written as a valid model file."""
+
+from __future__ import annotations
+
+import random
+import sys
+
+import pytest
+import tomli_w
+
+from services.scorer.backtest.fit import (
+    FitError,
+    bump_version,
+    held_out,
+    learn_weights,
+    needs_sklearn,
+    with_bands,
+    with_weights,
+)
+from services.scorer.backtest.fit_run import model_document
+from services.scorer.backtest.metrics import auc
+from services.scorer.model import default_model
+from services.scorer.model.config import COMPONENTS, parse_model
+
+
+def population(n: int, seed: int) -> tuple[list[list[float]], list[int]]:
+    """Account-days whose churn is driven by support and billing, hardly by usage (unlike the
+    default weights, which put usage first)."""
+    rng = random.Random(seed)
+    rows, labels = [], []
+    for _ in range(n):
+        risks = [rng.random() for _ in COMPONENTS]
+        usage, support, billing, sentiment = risks
+        drive = 0.1 * usage + 0.5 * support + 0.4 * billing + 0.0 * sentiment
+        labels.append(int(rng.random() < drive**3))
+        rows.append(risks)
+    return rows, labels
+
+
+def weighted_auc(rows: list[list[float]], labels: list[int], weights: dict[str, float]) -> float:
+    risks = [sum(weights[c] * r for c, r in zip(COMPONENTS, row, strict=True)) for row in rows]
+    found = auc(
+        [r for r, y in zip(risks, labels, strict=True) if y],
+        [r for r, y in zip(risks, labels, strict=True) if not y],
+    )
+    assert found is not None
+    return found
+
+
+def test_fitted_weights_beat_the_defaults_on_held_out_rows_of_a_different_population() -> None:
+    train, train_labels = population(4000, 1)
+    test, test_labels = population(4000, 2)
+    fitted = learn_weights(train, train_labels, COMPONENTS, seed=1)
+    assert fitted is not None
+    assert sum(fitted.values()) == pytest.approx(1, abs=0.01)
+    assert all(w >= 0 for w in fitted.values())
+    assert fitted["support"] > fitted["usage"] and fitted["billing"] > fitted["usage"]
+    defaults = dict(default_model().base.weights)
+    assert (
+        weighted_auc(test, test_labels, fitted) > weighted_auc(test, test_labels, defaults) + 0.02
+    )
+
+
+def test_nothing_is_learned_from_one_class() -> None:
+    assert learn_weights([[0.1] * 4, [0.2] * 4], [0, 0], COMPONENTS, seed=1) is None
+
+
+def test_the_fitted_file_is_a_valid_model_of_the_same_kind_with_a_bumped_version() -> None:
+    current = default_model()
+    weights = {"usage": 0.2, "support": 0.5, "billing": 0.3, "sentiment": 0.0}
+    signals = {"activity": 0.5, "seats": 0.1, "recency": 0.4, "breadth": 0.0}
+    document = with_weights(model_document(current), weights, signals, {"enterprise": weights})
+    document = with_bands(document, 72.5, 45.0)
+    document["version"] = bump_version(current.version)
+    fitted = parse_model(tomli_w.dumps(document))
+    assert fitted.base.weights == weights
+    assert fitted.base.usage.signal_weights == signals
+    assert (fitted.base.bands.green, fitted.base.bands.yellow) == (72.5, 45.0)
+    assert fitted.spec_for("enterprise", None).weights == weights
+    assert fitted.spec_for("self_serve", None).weights == weights  # no fit of its own
+    # everything else is as it was: the same kind of model
+    assert fitted.base.support == current.base.support and fitted.base.time == current.base.time
+    assert [p.name for p in fitted.profiles] == [p.name for p in current.profiles]
+    assert fitted.spec_for(None, "onboarding").usage.mode == "onboarding"
+
+
+def test_band_edges_stay_ordered() -> None:
+    document = with_bands(model_document(default_model()), 50.0, 60.0)
+    assert document["base"]["bands"]["yellow"] < document["base"]["bands"]["green"]
+
+
+def test_versions_are_bumped() -> None:
+    assert bump_version("default-3") == "default-4"
+    assert bump_version("acme-v9") == "acme-v10"
+    assert bump_version("tuned") == "tuned-2"
+
+
+def test_held_out_accounts_are_stable_for_a_seed() -> None:
+    ids = [f"acct-{i}" for i in range(1000)]
+    chosen = {a for a in ids if held_out(a, 7, 0.3)}
+    assert chosen == {a for a in ids if held_out(a, 7, 0.3)}
+    assert 250 < len(chosen) < 350
+    assert chosen != {a for a in ids if held_out(a, 8, 0.3)}
+
+
+def test_without_scikit_learn_the_error_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "sklearn.linear_model", None)
+    with pytest.raises(FitError, match=r"pip install 'healthmon\[fit\]'"):
+        needs_sklearn()
