@@ -85,8 +85,11 @@ def slack_message(alert: Alert, health_url: str) -> dict[str, Any]:
             {
                 "type": "section",
                 "fields": [
-                    _field("Score", f"{score_text(before.score)} → {score_text(after.score)}"),
-                    _field("Band", f"{before.band} → {after.band}"),
+                    _field(
+                        "Score, latest change",
+                        f"{score_text(before.score)} → {score_text(after.score)}",
+                    ),
+                    _field("Band, latest change", f"{before.band} → {after.band}"),
                     _field("Severity", alert.severity),
                     _field("Segment", alert.segment or NONE),
                     _field("CSM owner", alert.csm_owner or "unassigned"),

@@ -22,7 +22,8 @@ def new_id(prefix: str) -> str:
 
 
 def alert_title(change: RiskChange) -> str:
-    """A one-line summary of the alert."""
+    """A one-line summary of the alert as it is now: the band and score of its latest change
+    (the alert's own `band` and `score`) and that change's top reason."""
     score = "no score" if change.current.score is None else f"{change.current.score:.0f}"
     return f"{change.account_id} is {change.current.band} ({score}): {change.reasons[0].message}"
 

@@ -47,11 +47,11 @@ def _take(alert: AlertRow, change: RiskChange, now: datetime, worse: bool) -> No
     alert.segment, alert.csm_owner = change.segment, change.csm_owner
     alert.worst_rank = min(alert.worst_rank, rank(change.current.band))
     alert.critical_seen = sorted(set(alert.critical_seen) | critical_codes(change))
+    alert.title = alert_title(change)  # always the current state, never an older band
     if worse:
         severity = severity_of(change) or alert.severity
         if SEVERITY_RANK[severity] > SEVERITY_RANK[alert.severity]:
             alert.severity = severity
-        alert.title = alert_title(change)
 
 
 def _end_snooze(session: Session, alert: AlertRow, now: datetime, reason: str) -> None:
@@ -114,6 +114,7 @@ def record_change(
             _end_snooze(session, alert, now, "recovered")
             alert.latest_change_id, alert.band = change.change_id, change.current.band
             alert.score, alert.updated_at = change.current.score, now
+            alert.title = alert_title(change)
         else:
             _take(alert, change, now, worse=decision.notify)
             if decision.action == "reopen" or (decision.notify and alert.status != "open"):

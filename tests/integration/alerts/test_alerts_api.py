@@ -12,8 +12,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from schemas import HealthSnapshot
 from services.alerts.app import create_app
 from services.alerts.store.episodes import record_change
+from services.alerts.store.health import record_snapshot
 from tests.support.changes import risk_change
 from tests.support.events import T0
 from tests.support.secrets import alerts_settings
@@ -106,3 +108,35 @@ def test_an_accounts_health_history_is_newest_first_and_paged(
     rest = client.get("/v1/accounts/acct-1/health/history", params={"before_seq": 2}, headers=KEY)
     assert [p["seq"] for p in rest.json()] == [1]
     assert client.get("/v1/accounts/nobody/health/history", headers=KEY).json() == []
+
+
+def test_an_alerts_title_always_says_the_band_and_score_it_shows(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    """The title once kept the band of the change that opened or last worsened the alert while
+    `band` followed every change ("acme is yellow (60)" on a green alert)."""
+    steps = [("green", "red"), ("red", "yellow"), ("yellow", "green")]
+    for seq, (previous, current) in enumerate(steps, start=1):
+        with sessions.begin() as session:
+            record_change(session, risk_change(previous, current, seq=seq), T0)
+        [alert] = client.get("/v1/alerts", headers=KEY).json()["items"]
+        score = f"{alert['score']:.0f}"
+        assert alert["band"] == current
+        assert alert["title"].startswith(f"acct-1 is {current} ({score}): "), alert["title"]
+        assert alert["change"]["current"]["band"] == current
+    assert alert["status"] == "resolved"
+
+
+def test_an_accounts_health_says_why_it_is_where_it_is_now(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    with sessions.begin() as session:
+        record_change(session, risk_change("green", "red", seq=1), T0)
+        record_snapshot(session, HealthSnapshot(
+            account_id="acct-1", score=20.0, band="red", components=[], model_version="test",
+            as_of=T0, updated_at=T0, last_change_seq=1, events_seen=3,
+        ))  # fmt: skip
+    health = client.get("/v1/accounts/acct-1/health", headers=KEY).json()
+    assert health["band"] == "red" and health["reasons"] == ["Usage fell."]
+    [point] = client.get("/v1/accounts/acct-1/health/history", headers=KEY).json()
+    assert point["occurred_at"] and point["emitted_at"]

@@ -53,8 +53,8 @@ def test_message_carries_the_alert() -> None:
     }
     fields = [f["text"] for f in block(message, "section")["fields"]]
     assert fields == [
-        "*Score*\n72 → 31",
-        "*Band*\ngreen → red",
+        "*Score, latest change*\n72 → 31",
+        "*Band, latest change*\ngreen → red",
         "*Severity*\ncritical",
         "*Segment*\nenterprise",
         "*CSM owner*\nkim@example.com",
@@ -88,7 +88,7 @@ def test_missing_values_are_shown_as_such() -> None:
     message = slack_message(an_alert(alert), URL)
 
     fields = [f["text"] for f in block(message, "section")["fields"]]
-    assert fields[0] == "*Score*\n— → 31"
+    assert fields[0] == "*Score, latest change*\n— → 31"
     assert fields[3:] == ["*Segment*\n—", "*CSM owner*\nunassigned"]
     assert block(message, "header")["text"]["text"].startswith(":white_circle: ")
     assert "No reasons given" in block(message, "section", 1)["text"]["text"]
