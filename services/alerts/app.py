@@ -47,6 +47,7 @@ def create_app(settings: Settings, background: bool = True) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not background:
             yield
+            engine.dispose()  # tests make many apps: each gives its connections back
             return
         worker = DeliveryWorker(sessions, settings, box)
         consumer = ChangeConsumer(settings, sessions, worker.wake.set)
