@@ -21,6 +21,7 @@ from services.settings import Settings
 log = logging.getLogger(__name__)
 GROUP = "healthmon-alerts-workspace"
 TRAITS = ("name", "segment", "csm_owner", "seats", "mrr", "lifecycle_stage")
+IDLE_WAIT_MS = 3000
 RISK = {"red": 0, "yellow": 1, "green": 2, "unknown": 3}
 
 
@@ -98,12 +99,15 @@ class WorkspaceFeed:
             auto_offset_reset="earliest",
             rebalance_timeout_ms=int(s.kafka_rebalance_timeout_s * 1000),
             session_timeout_ms=int(max(10.0, s.kafka_rebalance_timeout_s) * 1000),
-            heartbeat_interval_ms=1000,
+            heartbeat_interval_ms=3000,
+            # idle, a fetch waits this long for records (they end it at once when they come):
+            # this consumer adds little to an idle system (tests/e2e/test_idle.py)
+            fetch_max_wait_ms=IDLE_WAIT_MS,
         )
         await consumer.start()
         try:
             while True:
-                batches = await consumer.getmany(timeout_ms=500, max_records=1000)
+                batches = await consumer.getmany(timeout_ms=IDLE_WAIT_MS, max_records=1000)
                 records = [(r.topic, r.value) for part in batches.values() for r in part]
                 if records:
                     await asyncio.to_thread(self._store, records)
