@@ -1,10 +1,14 @@
-"""A bounded map whose entries expire, for caches of database answers."""
+"""A bounded map whose entries expire, and the cached stores of database answers built on it."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
+
+from services.db.sql import Database
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -40,3 +44,36 @@ class Expiring(Generic[K, V]):
 
     def __len__(self) -> int:
         return len(self.entries)
+
+
+class CachedStore:
+    """A store in the database whose answers are kept in bounded, expiring caches.
+
+    Subclasses set TTL_S and MAX_ENTRIES and make their caches in `clear` (called at start)
+    with `cache`. Their methods are blocking I/O: async code calls them through a thread
+    (asyncio.to_thread).
+    """
+
+    TTL_S = 5.0
+    MAX_ENTRIES = 10_000
+
+    def __init__(
+        self,
+        database: Database,
+        ttl_s: float | None = None,
+        max_entries: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.database = database
+        self.ttl_s = self.TTL_S if ttl_s is None else ttl_s
+        self.max_entries = self.MAX_ENTRIES if max_entries is None else max_entries
+        self.clock = clock
+        self._lock = threading.Lock()
+        self.clear()
+
+    def cache(self) -> Expiring[Any, Any]:
+        """A new cache with this store's time to live, size and clock."""
+        return Expiring(self.ttl_s, self.max_entries, self.clock)
+
+    def clear(self) -> None:
+        """Forget every cached answer."""

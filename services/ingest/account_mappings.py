@@ -4,17 +4,14 @@ organization, a Segment user. Set by operators (API, CLI) or learned from the so
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
 from datetime import datetime
 from typing import Literal, get_args
 
 from sqlalchemy import String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from services.db.expiring import Expiring
-from services.db.sql import Base, Database
+from services.db.expiring import CachedStore, Expiring
+from services.db.sql import Base
 
 MappingSource = Literal["stripe", "zendesk", "segment"]
 MAPPING_SOURCES: tuple[str, ...] = get_args(MappingSource)
@@ -73,22 +70,14 @@ def list_mappings(session: Session, source: str | None = None) -> list[AccountMa
     return list(session.scalars(query))
 
 
-class MappingStore:
-    """Looks mappings up with a short, bounded cache and records learned ones.
+class MappingStore(CachedStore):
+    """Looks mappings up with a short, bounded cache and records learned ones (blocking I/O)."""
 
-    Its methods are blocking I/O: async code calls them through a thread (asyncio.to_thread).
-    """
+    TTL_S, MAX_ENTRIES = CACHE_S, CACHE_ENTRIES
 
-    def __init__(
-        self,
-        database: Database,
-        ttl_s: float = CACHE_S,
-        max_entries: int = CACHE_ENTRIES,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.database = database
-        self._cache: Expiring[tuple[str, str], str | None] = Expiring(ttl_s, max_entries, clock)
-        self._lock = threading.Lock()
+    def clear(self) -> None:
+        """Forget every cached lookup."""
+        self._cache: Expiring[tuple[str, str], str | None] = self.cache()
 
     def account_of(self, source: str, external_id: str) -> str | None:
         """The account `external_id` of `source` belongs to, if known."""

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from services.db.expiring import Expiring
-from services.db.sql import Base, Database
+from services.db.expiring import CachedStore, Expiring
+from services.db.sql import Base
 
 SCOPES = {
     "events:usage": "send usage events",
@@ -110,24 +107,19 @@ def revoke_key(session: Session, key_id: str, now: datetime) -> ApiKeyRow | None
     return row
 
 
-class KeyStore:
+class KeyStore(CachedStore):
     """Looks up callers by secret in the database, remembering answers for `ttl_s` seconds.
 
     Known keys (valid or revoked) and unknown secrets are cached apart, each bounded, so that
     a flood of random secrets cannot push out the keys in use.
     """
 
-    def __init__(
-        self,
-        database: Database,
-        ttl_s: float = CACHE_S,
-        max_entries: int = CACHE_ENTRIES,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.database = database
-        self._known: Expiring[str, Caller | str] = Expiring(ttl_s, max_entries, clock)
-        self._unknown: Expiring[str, str] = Expiring(ttl_s, max_entries, clock)
-        self._lock = threading.Lock()
+    TTL_S, MAX_ENTRIES = CACHE_S, CACHE_ENTRIES
+
+    def clear(self) -> None:
+        """Forget every cached answer."""
+        self._known: Expiring[str, Caller | str] = self.cache()
+        self._unknown: Expiring[str, str] = self.cache()
 
     def cached(self, secret: str) -> Caller | str | None:
         """The cached answer for `secret`, None when the database must be asked."""
