@@ -15,6 +15,8 @@ from services.scorer.model.state import COMPONENTS, DAY, AccountState
 
 TRAIT_FIELDS = ("name", "segment", "csm_owner", "seats", "mrr", "lifecycle_stage")
 Reference = tuple[float, dict[str, float]]  # a score a drop is measured from, with its components
+COVERED = {"billing.cancellation_scheduled": "billing.cancellation"}
+"""Critical signals that already say what a held band's signal would."""
 
 
 class LateEvent(ValueError):
@@ -65,9 +67,7 @@ def apply(
         state.forget()  # every norm's history starts at first_at
     else:
         state.forget(*FED_BY[event.kind])
-    lateness = int(spec.time.lateness_days) + 1
-    score_days = int(max(spec.time.trend_days, spec.changes.drop_window_days)) + 1
-    state.prune(spec.time.baseline_days + lateness, spec.time.recent_days + lateness, score_days)
+    _prune(state, spec)
     at = state.as_of or t
     return state, _decide(state, model, spec, at, frozenset(), event, critical, now)
 
@@ -105,6 +105,26 @@ def apply_traits(state: AccountState, update: AccountUpdate) -> AccountState:
             state.traits[name] = value
     state.forget()
     return state
+
+
+def _prune(state: AccountState, spec: Spec) -> None:
+    """Forget what no window of `spec` reaches; near holidays the windows reach back past them."""
+    if state.as_of is None or state.cache.get("pruned") == state.as_of // DAY:
+        return  # pruned today already (see AccountState.prune)
+    holidays = spec.calendar.days
+    lateness = int(spec.time.lateness_days) + 1
+    if holidays.days:
+        today = state.as_of // DAY
+        reach = spec.time.baseline_days + lateness + 2 * holidays.longest_run
+        lateness += holidays.between(today - reach, today + 1)
+    score_days = int(max(spec.time.trend_days, spec.changes.drop_window_days)) + 1
+    state.prune(
+        spec.time.baseline_days + lateness,
+        spec.time.recent_days + lateness,
+        score_days,
+        spec.time.long_baseline_days,
+        holidays.days,
+    )
 
 
 def _drop_reference(state: AccountState, spec: Spec, at: int) -> Reference | None:
@@ -254,6 +274,12 @@ def _reasons(
     """The critical signal first, then what moved each component since `parts_before`, the
     largest move first; when the score `fell`, only what moved down explains it."""
     reasons = [Reason(code=critical[1], message=critical[2])] if critical else []
+    if health.held is not None and not (
+        critical and COVERED.get(critical[1]) == health.held[1].code
+    ):
+        band, signal = health.held
+        message = f"{sentence(signal.message)} Health is held at {band} while this lasts."
+        reasons.append(Reason(code=signal.code, message=message))
     known = previous_band in BAND_RANK and health.band in BAND_RANK
     if known and BAND_RANK[health.band] > BAND_RANK[previous_band]:
         reasons.append(Reason(code="recovery", message=f"Health recovered to {health.band}."))
@@ -285,6 +311,7 @@ def _reasons(
             )
     moves.sort(key=lambda move: -move[0])
     given = {r.code for r in reasons}
+    given |= {COVERED[code] for code in given if code in COVERED}
     reasons += [reason for _, reason in moves if reason.code not in given]
     if not reasons:
         label = "unknown" if health.score is None else f"{health.band} ({health.score:.0f})"

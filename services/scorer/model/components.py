@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any, NamedTuple
 
-from services.scorer.model.config import Spec
+from services.scorer.model.config import Spec, UsageRules
 from services.scorer.model.state import DAY, AccountState
+from services.scorer.model.usage_window import idle_days, usage_window
 
 SEATS_ESTIMATED = "about {} of {} seats active this week"
 """The seats signal of an account with too many users to count exactly (a HyperLogLog's
@@ -33,12 +35,14 @@ class Signal(NamedTuple):
 
 class Part(NamedTuple):
     """A component: its score (None without data), staleness and signals (`worst_first` sorts
-    them for an explanation)."""
+    them for an explanation), and the band a condition holds the account at, if any (`cap`:
+    the band and the signal that explains it)."""
 
     name: str
     score: float | None
     stale: bool = False
     signals: tuple[Signal, ...] | list[Signal] = ()
+    cap: tuple[str, Signal] | None = None
 
     def worst_first(self) -> list[Signal]:
         """The signals, lowest score first."""
@@ -87,12 +91,6 @@ def week_and_norm(
     return week, history * windows.recent_days / history_days
 
 
-def activity_week_and_norm(state: AccountState, spec: Spec, at: int) -> tuple[int, float | None]:
-    """Usage events in the last complete week and the account's weekly norm before it (None
-    with too little history), like for like (see `week_and_norm`)."""
-    return week_and_norm(state.activity, state, spec, at)
-
-
 def _weighted(signals: list[Signal], weights: Mapping[Any, float]) -> float | None:
     """The mean of the signals' scores, weighted by the part of their code after the dot."""
     total = points = 0.0
@@ -106,49 +104,94 @@ def _weighted(signals: list[Signal], weights: Mapping[Any, float]) -> float | No
 
 
 def usage(state: AccountState, spec: Spec, at: int) -> Part:
-    """Activity against the account's own norm, seats in use, recency and breadth."""
-    rules, windows = spec.usage, spec.time
+    """Activity against the account's own norms, seats in use, recency and breadth; usage that
+    stopped holds the account at red."""
+    rules = spec.usage
     if state.last_active is None:
         if rules.mode == "onboarding" and state.first_at is not None:
             return Part("usage", *_onboarding(state, spec, at))
         return Part("usage", None)
     if rules.mode == "onboarding":
         return Part("usage", *_onboarding(state, spec, at))
-    today = at // DAY
+    window = usage_window(state, spec, at)
     signals: list[Signal] = []
-    weeks = windows.baseline_days // 7
-    recent, norm = activity_week_and_norm(state, spec, at)
-    if norm is not None and norm >= rules.activity_min_norm:
-        ratio = recent / norm
-        args: tuple[Any, ...]
-        if recent == 0:
-            text, args = "no activity this week, against a norm of {:.0f} events a week", (norm,)
-        elif ratio < 0.95:
-            text = "weekly activity is {:.0f}% below this account's {}-week norm"
-            args = (100 * (1 - ratio), weeks)
-        else:
-            text, args = "weekly activity is at or above this account's {}-week norm", (weeks,)
-        signals.append(Signal("usage.activity", clamp(100 * ratio), text, args))
-    recent_from = today - windows.recent_days + 1
+    norm = window.norm()
+    if norm is not None and norm[0] < rules.activity_min_norm:
+        norm = None
+    if norm is not None:
+        signals.append(_activity(window.week, *norm, spec))
     seats = state.traits.get("seats")
     if seats:
-        active, exact = state.users.count(recent_from)
+        active, exact = state.users.count(window.since)
         score = clamp(100 * active / (seats * rules.seat_target))
         text = "{} of {} seats were active this week" if exact else SEATS_ESTIMATED
         signals.append(Signal("usage.seats", score, text, (active, seats)))
-    idle = max(0.0, (at - state.last_active) / DAY)
+    idle = idle_days(state, spec, at)
     span = max(rules.recency_zero_days - rules.recency_grace_days, 1e-9)
     recency = clamp(100 * (1 - max(0.0, idle - rules.recency_grace_days) / span))
     signals.append(Signal("usage.recency", recency, "no product activity for {:.0f} days", (idle,)))
     keys = rules.key.names
     if keys and (state.features or state.first_value is not None):
-        since = today - windows.baseline_days
+        since = at // DAY - spec.time.baseline_days
         used = [f for f in keys if state.features.get(f, since) > since]
         breadth = clamp(100 * len(used) / (len(keys) * rules.breadth_target))
         which = f" ({', '.join(used)})" if used else ""
         text = "uses {} of {} key features{}"
         signals.append(Signal("usage.breadth", breadth, text, (len(used), len(keys), which)))
-    return Part("usage", _weighted(signals, rules.signal_weights), False, signals)
+    cap = None
+    if norm is not None:
+        cap = _declined(window.week, window.prior, norm[0], rules)
+    if norm is not None and idle >= max(rules.stopped_days, 7 * rules.stopped_events / norm[0]):
+        text = (
+            "usage stopped: no product activity for {:.0f} days,"
+            " against a norm of {:.0f} events a week"
+        )
+        cap = ("red", Signal("usage.stopped", 0.0, text, (idle, norm[0])))
+    return Part("usage", _weighted(signals, rules.signal_weights), False, signals, cap)
+
+
+def _declined(week: int, prior: int, norm: float, rules: UsageRules) -> tuple[str, Signal] | None:
+    """Both this week and the week before well below the norm: a slide, not a quiet week."""
+    k = rules.prior_events
+    if max(week + k, prior + k) >= rules.decline_ratio * (norm + k):
+        return None
+    text = "usage fell: this week and the week before ran at {:.0f}% and {:.0f}% of its norm"
+    args = (100 * week / norm, 100 * prior / norm)
+    return "yellow", Signal("usage.declined", 0.0, text, args)
+
+
+@lru_cache(maxsize=64)
+def _norm_label(which: str, recent_days: int, baseline_days: int, long_days: int) -> str:
+    """How the norm an activity is judged against is named."""
+    if which == "short":
+        return f"its norm of the {(baseline_days - recent_days) // 7} weeks before"
+    return f"its norm of {baseline_days // 7} to {long_days // 7} weeks ago"
+
+
+def _activity(week: int, norm: float, which: str, spec: Spec) -> Signal:
+    """This week's activity against the norm: full marks from `activity_full_ratio` of it,
+    none at `activity_zero_ratio`."""
+    rules, time, ratio = spec.usage, spec.time, week / norm
+    args: tuple[Any, ...]
+    if week == 0:
+        text, args = "no activity this week, against a norm of {:.0f} events a week", (norm,)
+    else:
+        label = _norm_label(which, time.recent_days, time.baseline_days, time.long_baseline_days)
+        if ratio < 0.95:
+            text, args = (
+                "weekly activity is {:.0f}% below {} ({:.0f} events a week)",
+                (
+                    100 * (1 - ratio),
+                    label,
+                    norm,
+                ),
+            )
+        else:
+            text, args = "weekly activity is at or above {}", (label,)
+    span = rules.activity_full_ratio - rules.activity_zero_ratio
+    shrunk = (week + rules.prior_events) / (norm + rules.prior_events)
+    score = clamp(100 * (shrunk - rules.activity_zero_ratio) / span)
+    return Signal("usage.activity", score, text, args)
 
 
 def _onboarding(state: AccountState, spec: Spec, at: int) -> tuple[float, bool, list[Signal]]:
@@ -213,9 +256,10 @@ def billing(state: AccountState, spec: Spec, at: int) -> Part:
         return Part(
             "billing", 0.0, False, [Signal("billing.ended", 0.0, "the subscription has ended")]
         )
-    failed = sum(
-        1 for k, (t_fail, t_ok) in state.invoices.items() if t_fail > max(t_ok, state.resolved_all)
-    )
+    unpaid = [
+        t_fail for t_fail, t_ok in state.invoices.values() if t_fail > max(t_ok, state.resolved_all)
+    ]
+    failed = len(unpaid)
     if failed:
         score = clamp(100 - rules.failed_payment_penalty * failed)
         signals.append(
@@ -223,6 +267,10 @@ def billing(state: AccountState, spec: Spec, at: int) -> Part:
                 "billing.payment_failures", score, f"{plural(failed, 'failed payment')} unresolved"
             )
         )
+    cap = None
+    if unpaid and (overdue := (at - min(unpaid)) / DAY) >= rules.overdue_days:
+        text = "a payment is still unpaid {:.0f} days after its last attempt failed"
+        cap = ("yellow", Signal("billing.overdue", 0.0, text, (overdue,)))
     disputes = sum(
         1
         for t_open, t_closed in state.disputes.values()
@@ -235,7 +283,10 @@ def billing(state: AccountState, spec: Spec, at: int) -> Part:
         )
     if status == "canceled":
         score = clamp(100 - rules.cancellation_penalty)
-        signals.append(Signal("billing.cancellation", score, "the subscription is set to cancel"))
+        cancellation = Signal("billing.cancellation", score, "the subscription is set to cancel")
+        signals.append(cancellation)
+        if rules.cancellation_band != "none":
+            cap = (rules.cancellation_band, cancellation)
     if state.mrr_change:
         t, before, after = state.mrr_change
         if after < before and at - t <= rules.downgrade_window_days * DAY and before > 0:
@@ -260,7 +311,7 @@ def billing(state: AccountState, spec: Spec, at: int) -> Part:
             )
         )
     penalty = sum(100 - s.score for s in signals)
-    return Part("billing", clamp(100 - penalty), False, signals)
+    return Part("billing", clamp(100 - penalty), False, signals, cap)
 
 
 def _csat_average(state: AccountState) -> float | None:

@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from services.scorer.model.calendar import Holidays, check_entry, holidays
 from services.scorer.model.features import KeyFeatures, table_of
 
 COMPONENTS = ("usage", "support", "billing", "sentiment")
@@ -62,6 +63,13 @@ class TimeRules(_Strict):
     recent_days: int = Field(7, ge=1, le=14, description="The window compared with the norm.")
     source_stale_hours: float = Field(24, gt=0, description="A source quiet this long is stale.")
     trend_days: float = Field(7, gt=0)
+    long_baseline_days: int = Field(
+        84,
+        ge=28,
+        le=112,
+        description="The long norm: usage over this many days before the recent window, so a "
+        "slow slide that the trailing baseline follows down still shows.",
+    )
 
 
 class UsageRules(_Strict):
@@ -79,6 +87,35 @@ class UsageRules(_Strict):
         1.0, gt=0, description="Weekly events below which an account has no activity norm."
     )
     breadth_target: float = Field(0.5, gt=0, le=1, description="Share of key features used = 100.")
+    activity_full_ratio: float = Field(
+        0.8, gt=0, le=2, description="Activity at this share of the norm or above scores 100 ..."
+    )
+    activity_zero_ratio: float = Field(0.2, ge=0, lt=1, description="... and at this share, 0.")
+    decline_ratio: float = Field(
+        0.5,
+        ge=0,
+        lt=1,
+        description="This week and the week before both below this share of the norm hold the "
+        "account at yellow: a slide two weeks long is news however clean the rest is.",
+    )
+    prior_events: float = Field(
+        10,
+        ge=0,
+        description="Events added to both sides of every comparison with the norm, so that a "
+        "handful of events less on a small account does not read as a slide.",
+    )
+    stopped_days: float = Field(
+        7,
+        gt=0,
+        description="No usage for this many days (holidays not counted) ...",
+    )
+    stopped_events: float = Field(
+        20,
+        ge=0,
+        description="... and for as long as the account's norm would have taken to make this "
+        "many events holds the account at red: a collapse is never averaged away by clean "
+        "billing and support, and a small account's quiet week is not a collapse.",
+    )
     recency_grace_days: float = Field(2, ge=0)
     recency_zero_days: float = Field(21, gt=0)
     time_to_value_days: float = Field(14, gt=0, description="Onboarding: days to first value.")
@@ -93,6 +130,12 @@ class UsageRules(_Strict):
     def key(self) -> KeyFeatures:
         """The key features, matching feature names (built once: read on every evaluation)."""
         return KeyFeatures(table_of(self.key_features))
+
+    @model_validator(mode="after")
+    def _ratios_ordered(self) -> UsageRules:
+        if self.activity_zero_ratio >= self.activity_full_ratio:
+            raise ValueError("activity_zero_ratio must be below activity_full_ratio")
+        return self
 
 
 class SupportRules(_Strict):
@@ -112,8 +155,17 @@ class BillingRules(_Strict):
     """Billing risk: failures, disputes, downgrades, cancellation, trial ending."""
 
     failed_payment_penalty: float = 40
+    overdue_days: float = Field(
+        7,
+        gt=0,
+        description="A payment whose last attempt failed this many days ago and is still "
+        "unpaid holds the account at yellow: past the usual retries, it is a billing problem.",
+    )
     dispute_penalty: float = 40
     cancellation_penalty: float = 60
+    cancellation_band: Literal["red", "yellow", "none"] = Field(
+        "red", description="A subscription set to cancel holds the account at this band."
+    )
     downgrade_max_penalty: float = 40
     downgrade_window_days: float = 30
     trial_ending_penalty: float = 10
@@ -124,6 +176,25 @@ class SentimentRules(_Strict):
 
     nps_weight: float = Field(0.6, ge=0)
     csat_weight: float = Field(0.4, ge=0)
+
+
+class Calendar(_Strict):
+    """Holidays: days left out of every usage window and norm (see model/calendar.py)."""
+
+    holidays: list[str] = Field(
+        default_factory=list,
+        description="`MM-DD` (yearly), `YYYY-MM-DD` (once), or ranges of either joined by `/`.",
+    )
+
+    @field_validator("holidays")
+    @classmethod
+    def _valid(cls, entries: list[str]) -> list[str]:
+        return [check_entry(entry) for entry in entries]
+
+    @cached_property
+    def days(self) -> Holidays:
+        """The calendar's holiday days (epoch day numbers) and its longest run."""
+        return holidays(tuple(self.holidays))
 
 
 class Spec(_Strict):
@@ -139,6 +210,7 @@ class Spec(_Strict):
     support: SupportRules = SupportRules()
     billing: BillingRules = BillingRules()
     sentiment: SentimentRules = SentimentRules()
+    calendar: Calendar = Calendar()
 
     @model_validator(mode="after")
     def _positive_weights(self) -> Spec:

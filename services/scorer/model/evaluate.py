@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 from schemas.health import BAND_RANK
-from services.scorer.model.components import COMPONENT_FUNCTIONS, Part
+from services.scorer.model.components import COMPONENT_FUNCTIONS, Part, Signal
 from services.scorer.model.config import Bands, Spec
 from services.scorer.model.state import AccountState
 
@@ -30,6 +31,8 @@ class Evaluation(NamedTuple):
     band: str
     parts: list[Part]
     weights: dict[str, float]
+    held: tuple[str, Signal] | None = None
+    """The band a condition holds the account at, and the signal that explains it."""
 
     def contribution(self, part: Part) -> float:
         """Points `part` adds to the score."""
@@ -94,4 +97,21 @@ def evaluate_health(
     if total <= 0:
         return Evaluation(None, "unknown", parts, weights)
     score = round(sum(weights[p.name] * p.score for p in parts if p.name in counted), 2)
-    return Evaluation(score, band_for(score, state.band, spec.bands), parts, weights)
+    held = min(
+        (p.cap for p in parts if p.cap is not None and p.name in counted),
+        key=_cap_rank,
+        default=None,
+    )
+    if held is not None:
+        score = min(score, cap_score(held[0], spec.bands))
+    return Evaluation(score, band_for(score, state.band, spec.bands), parts, weights, held)
+
+
+def _cap_rank(cap: tuple[str, Signal]) -> int:
+    return BAND_RANK[cap[0]]
+
+
+def cap_score(band: str, bands: Bands) -> float:
+    """The highest score that is in `band` whatever the band before (past the hysteresis)."""
+    edge = bands.yellow if band == "red" else bands.green
+    return float(math.floor(edge - bands.hysteresis) - 1)

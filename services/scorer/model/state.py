@@ -47,6 +47,9 @@ class AccountState:
     last_active: int | None = None
     first_value: int | None = None
     activity: dict[int, int] = field(default_factory=dict)  # day -> usage events
+    # week (epoch day // 7) -> usage events of its days that left `activity`, holidays left out:
+    # the long norm, in a dozen numbers instead of three months of days
+    weeks: dict[int, int] = field(default_factory=dict)
     users: ActiveUsers = field(default_factory=ActiveUsers)  # newest day of each user
     features: dict[str, int] = field(default_factory=dict)  # key feature -> last day used
     tickets: dict[str, list[Any]] = field(
@@ -110,9 +113,17 @@ class AccountState:
             self.cache.pop(name, None)
         self.cache.pop("health", None)
 
-    def prune(self, keep_days: int, sketch_days: int, score_days: int) -> None:
-        """Forget what no window can reach any more: day buckets older than their window, and
-        closed items older than the horizon."""
+    def prune(
+        self,
+        keep_days: int,
+        sketch_days: int,
+        score_days: int,
+        long_days: int = 0,
+        holidays: frozenset[int] = frozenset(),
+    ) -> None:
+        """Forget what no window can reach any more: day buckets older than their window (usage
+        days roll up into weeks, kept for `long_days`, holidays left out), and closed items
+        older than the horizon."""
         if self.as_of is None or self.cache.get("pruned") == self.as_of // DAY:
             return  # within a day only late events arrive, and they are inside every window
         today = self.as_of // DAY
@@ -122,10 +133,19 @@ class AccountState:
         if self.daily_parts and min(self.daily_parts) <= today - score_days:
             _drop_days(self.daily_parts, today - score_days)
         pruned = False
-        for series in (self.activity, self.opened):
-            if series and min(series) <= today - keep_days:
-                _drop_days(series, today - keep_days)
-                pruned = True
+        if self.activity and min(self.activity) <= today - keep_days:
+            for day in [d for d in self.activity if d <= today - keep_days]:
+                count = self.activity.pop(day)
+                if day not in holidays:
+                    self.weeks[day // 7] = self.weeks.get(day // 7, 0) + count
+            pruned = True
+        first_week = -(-(today - long_days) // 7)  # the first whole week of the long window
+        if self.weeks and min(self.weeks) < first_week:
+            self.weeks = {w: n for w, n in self.weeks.items() if w >= first_week}
+            pruned = True
+        if self.opened and min(self.opened) <= today - keep_days:
+            _drop_days(self.opened, today - keep_days)
+            pruned = True
         if self.users.prune(today - sketch_days):
             pruned = True
         floor_day = today - HORIZON_DAYS
@@ -156,7 +176,7 @@ class AccountState:
         """Plain data for the changelog (day-keyed maps become [day, value] pairs)."""
         data = dict(vars(self))
         del data["cache"]
-        for name in ("activity", "opened", "daily", "daily_parts"):
+        for name in ("activity", "weeks", "opened", "daily", "daily_parts"):
             data[name] = sorted(getattr(self, name).items())
         data["recent_ids"] = "".join(self.recent_ids)
         data["users"] = self.users.encode()
@@ -166,7 +186,7 @@ class AccountState:
     def from_dict(cls, data: dict[str, Any]) -> AccountState:
         """Rebuild from `to_dict` output."""
         data = dict(data)
-        for name in ("activity", "opened", "daily", "daily_parts"):
+        for name in ("activity", "weeks", "opened", "daily", "daily_parts"):
             data[name] = {int(d): v for d, v in data.get(name, [])}
         ids = data.get("recent_ids", "")
         data["recent_ids"] = [ids[i : i + ID_HASH_CHARS] for i in range(0, len(ids), ID_HASH_CHARS)]

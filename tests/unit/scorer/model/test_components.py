@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from schemas import Event
 from services.scorer.model import AccountState, default_model
 from services.scorer.model.components import Part, billing, sentiment, support, usage
@@ -36,14 +38,38 @@ def test_activity_is_judged_against_the_accounts_own_norm() -> None:
     assert signal(usage(state, BASE, at(27)), "usage.activity")[0] == 100
     # a complete week without activity: nothing this week against a norm of 21 events
     score, message = signal(usage(state, BASE, at(35)), "usage.activity")
-    assert score == 0 and message == "no activity this week, against a norm of 21 events a week"
+    assert score == pytest.approx(activity_score(0, 21))
+    assert message == "no activity this week, against a norm of 21 events a week"
     half = [
         e for e in steady_use() if e.occurred_at < T0 + days(21) or e.properties.user_id == "u0"
     ]
     state, _ = fold_all(half)
-    assert signal(usage(state, BASE, at(27)), "usage.activity")[0] < 50  # six days of it
+    assert signal(usage(state, BASE, at(27)), "usage.activity")[0] < 100  # six days of it
     score, message = signal(usage(state, BASE, at(28)), "usage.activity")  # a complete week
-    assert 30 < score < 40 and "% below this account's 4-week norm" in message
+    assert score == pytest.approx(activity_score(7, 21))  # a third of the norm
+    assert (
+        message == "weekly activity is 67% below its norm of the 3 weeks before (21 events a week)"
+    )
+
+
+def activity_score(week: float, norm: float) -> float:
+    """The activity score of `week` events against `norm`: the ratio, with `prior_events` added
+    to both sides, placed between the zero ratio (0) and the full ratio (100)."""
+    rules = BASE.usage
+    ratio = (week + rules.prior_events) / (norm + rules.prior_events)
+    span = rules.activity_full_ratio - rules.activity_zero_ratio
+    return max(0.0, min(100.0, 100 * (ratio - rules.activity_zero_ratio) / span))
+
+
+def test_a_larger_account_pays_more_for_the_same_share_of_activity_lost() -> None:
+    """A third of a norm of 21 events could be chance; a third of 2,100 is not."""
+    assert activity_score(7, 21) > activity_score(700, 2100) + 20
+
+
+def test_activity_scores_full_marks_within_the_usual_wobble_of_the_norm() -> None:
+    wobble = [e for i, e in enumerate(steady_use()) if e.occurred_at < T0 + days(21) or i % 6]
+    state, _ = fold_all(wobble)  # the last week at 5/6 of the norm
+    assert signal(usage(state, BASE, at(28)), "usage.activity")[0] == 100
 
 
 def test_young_accounts_have_no_norm_yet() -> None:
@@ -90,7 +116,8 @@ def test_activity_today_counts_once_it_is_ahead_of_the_same_day_last_week() -> N
     use = [*steady_use(), event("usage", "active", user_id="u", at=T0 + days(36))]
     state, _ = fold_all(use)
     score, message = signal(usage(state, BASE, at(36)), "usage.activity")
-    assert 0 < score < 10 and message.startswith("weekly activity is 95% below")
+    assert score == pytest.approx(activity_score(1, 20))  # the 3 weeks before: 60 events
+    assert message.startswith("weekly activity is 95% below")
 
 
 def test_seats_in_use_recency_and_breadth() -> None:

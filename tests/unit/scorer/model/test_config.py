@@ -12,7 +12,7 @@ from services.scorer.model.config import parse_model
 
 def test_the_default_model_loads_with_a_version() -> None:
     model = default_model()
-    assert model.version == "default-4"
+    assert model.version == "default-5"
     assert sum(model.base.weights.values()) == pytest.approx(1.0)
 
 
@@ -20,7 +20,7 @@ def test_profiles_apply_in_file_order_for_matching_accounts() -> None:
     model = default_model()
     assert model.spec_for(None, None) == model.base
     enterprise = model.spec_for("enterprise", "active")
-    assert enterprise.weights["support"] == 0.3 and enterprise.changes.drop_points == 8
+    assert enterprise.weights["support"] == 0.3 and enterprise.changes.drop_points == 12
     onboarding_enterprise = model.spec_for("enterprise", "onboarding")
     assert onboarding_enterprise.usage.mode == "onboarding"
     assert onboarding_enterprise.weights == enterprise.weights

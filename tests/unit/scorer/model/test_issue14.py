@@ -7,10 +7,12 @@ from datetime import timedelta
 
 from schemas import Event, RiskChange
 from services.scorer.model import default_model, evaluate
+from services.scorer.model.config import parse_model
 from tests.support.events import T0, days, event
-from tests.support.model import fold_all
+from tests.support.model import DEFAULT_TOML, fold_all
 
 MODEL = default_model()
+TEN_POINT_DROPS = parse_model(DEFAULT_TOML.replace("drop_points = 15", "drop_points = 10"))
 
 
 def daily_use(first: int, last: int) -> list[Event]:
@@ -43,13 +45,13 @@ def test_a_drop_is_published_against_the_score_it_dropped_from() -> None:
             event("ticket", "ticket_escalated", ticket_id="n2", at=T0 + days(35.5)),
         ]
     )
-    _, changes = fold_all(events)
+    _, changes = fold_all(events, model=TEN_POINT_DROPS)
     drops = [c for c in changes if c.occurred_at >= T0 + days(35)]
     assert drops, changes
     drop = drops[-1]
     assert drop.previous.band == drop.current.band == "green"
     assert drop.previous.score is not None and drop.current.score is not None
-    assert drop.delta is not None and drop.delta <= -MODEL.base.changes.drop_points
+    assert drop.delta is not None and drop.delta <= -TEN_POINT_DROPS.base.changes.drop_points
     assert drop.delta == round(drop.current.score - drop.previous.score, 2)
     codes = [r.code for r in drop.reasons]
     assert not any(code.endswith(".improved") for code in codes), drop.reasons
@@ -129,7 +131,8 @@ def test_one_critical_change_per_dispute_ticket_and_cancellation() -> None:
 
 
 def test_a_drop_lists_what_fell_not_what_improved_on_the_way() -> None:
-    """Sentiment improves, then support collapses: the drop's reasons are about support only."""
+    """Sentiment improves, then support collapses: the drop's reasons are about support only
+    (a model that publishes drops of 10 points, so the fall of sentiment is published first)."""
     at = T0 + days(27.5)
     tickets = [
         event("ticket", "ticket_opened", ticket_id=f"h{n}", priority="high", at=at)
@@ -149,8 +152,8 @@ def test_a_drop_lists_what_fell_not_what_improved_on_the_way() -> None:
             event("ticket", "ticket_escalated", ticket_id="h1", at=at),
         ]
     )
-    _, changes = fold_all(events)
+    _, changes = fold_all(events, model=TEN_POINT_DROPS)
     drop = changes[-1]
     assert drop.occurred_at == at and drop.current.band == drop.previous.band
-    assert drop.delta is not None and drop.delta <= -MODEL.base.changes.drop_points
+    assert drop.delta is not None and drop.delta <= -TEN_POINT_DROPS.base.changes.drop_points
     assert [r.code.partition(".")[0] for r in drop.reasons] == ["support"] * len(drop.reasons)
