@@ -1,0 +1,40 @@
+"""The shipped model held to issue 14's targets on the full churn simulation (600 accounts, 180
+days, the fixed seed; about a minute): the targets it meets may not regress, the two it does not
+meet yet are expected to fail until they are met."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from churn_figures import run
+from churn_plan import Config
+
+from services.scorer.model import default_model
+
+
+@pytest.fixture(scope="module")
+def figures() -> dict[str, Any]:
+    return run(Config(), default_model())
+
+
+def test_healthy_accounts_are_left_alone(figures: dict[str, Any]) -> None:
+    assert figures["healthy_flagged_share"] <= 0.10
+    assert figures["changes_per_healthy_account_month"] <= 0.5
+    assert figures["holiday_week_changes_ratio"] <= 1.5
+
+
+def test_warnings_do_not_fall_below_what_the_model_reached(figures: dict[str, Any]) -> None:
+    """Ratchets at the figures of model default-5, so a change that loses ground shows."""
+    assert figures["auc_account_30d"] >= 0.72
+    assert figures["churners_flagged_14d_share"] >= 0.47
+    assert figures["auc_account_day_14d"] >= 0.85
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 14 targets not met yet: per-account AUC 0.73, 48% of churners flagged ahead",
+)
+def test_churners_are_flagged_weeks_ahead(figures: dict[str, Any]) -> None:
+    assert figures["auc_account_30d"] >= 0.85
+    assert figures["churners_flagged_14d_share"] >= 0.60
