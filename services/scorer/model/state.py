@@ -118,8 +118,8 @@ class AccountState:
         keep_days: int,
         sketch_days: int,
         score_days: int,
-        long_days: int = 0,
-        holidays: frozenset[int] = frozenset(),
+        long_days: int,
+        holidays: frozenset[int],
     ) -> None:
         """Forget what no window can reach any more: day buckets older than their window (usage
         days roll up into weeks, kept for `long_days`, holidays left out), and closed items
