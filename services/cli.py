@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -12,7 +12,6 @@ from services import cli_setup
 from services.cli_setup import load_settings
 from services.kafka.topics import ensure_topics, reach_broker
 from services.local.broker import ENGINES, start_broker
-from services.settings import Settings
 
 cli = typer.Typer(
     help="healthmon: real-time customer health from product, support and billing events.",
@@ -79,22 +78,16 @@ def topics() -> None:
     typer.echo(f"created: {', '.join(created)}" if created else "all topics exist")
 
 
-def serve(app: Any, host: str, port: int, settings: Settings) -> None:
-    """Serve an ASGI app with uvicorn until interrupted."""
-    import uvicorn
-
-    uvicorn.run(app, host=host, port=port, log_level=settings.log_level, access_log=False)
-
-
 @cli.command()
 def ingest(host: Host = None, port: Port = None) -> None:
     """Run the ingest HTTP API."""
     from services.ingest.app import create_app
+    from services.web.server import serve
 
     settings = load_settings(service=True, ingest_host=host, ingest_port=port)
     app = create_app(settings)  # settings checked before any connection
     ensure_topics(settings)
-    serve(app, settings.ingest_host, settings.ingest_port, settings)
+    serve(app, settings.ingest_host, settings.ingest_port, settings.log_level)
 
 
 @cli.command()
@@ -104,12 +97,13 @@ def scorer(host: Host = None, port: Port = None) -> None:
     from services.scorer.changelog import CHANGELOG
     from services.scorer.model import load_model
     from services.scorer.worker import tune_gc
+    from services.web.server import serve
 
     settings = load_settings(service=True, scorer_host=host, scorer_port=port)
     app = create_app(settings, load_model(settings.model_file))  # a bad model fails at once
     ensure_topics(settings, extra=[CHANGELOG])
     tune_gc()
-    serve(app, settings.scorer_host, settings.scorer_port, settings)
+    serve(app, settings.scorer_host, settings.scorer_port, settings.log_level)
 
 
 keys_cli = typer.Typer(help="API keys: create (the secret is shown once), list, revoke.")
@@ -438,6 +432,8 @@ cli.add_typer(alerts_cli, name="alerts")
 @alerts_cli.callback()
 def alerts(ctx: typer.Context, host: Host = None, port: Port = None) -> None:
     """Run the alerts service: API, workspace pages, change consumer and webhook delivery."""
+    from services.web.server import serve
+
     if ctx.invoked_subcommand is not None:
         return
     from services.alerts.app import create_app
@@ -445,7 +441,7 @@ def alerts(ctx: typer.Context, host: Host = None, port: Port = None) -> None:
     settings = load_settings(service=True, alerts_host=host, alerts_port=port)
     app = create_app(settings)  # settings checked before any connection
     ensure_topics(settings)
-    serve(app, settings.alerts_host, settings.alerts_port, settings)
+    serve(app, settings.alerts_host, settings.alerts_port, settings.log_level)
 
 
 @alerts_cli.command("list")

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from pydantic import ValidationError
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -23,8 +23,8 @@ from services.alerts.store.alerts import utcnow
 from services.alerts.store.episodes import record_change
 from services.alerts.store.health import record_snapshot
 from services.alerts.store.outbox import Delivering
-from services.kafka import patient_fetch
 from services.kafka.consumer_lag import ConsumerLag
+from services.kafka.members import IDLE_WAKE_MS, group_member
 from services.kafka.messages import RawMessage, dead_letter
 from services.kafka.reconnect import keep_running
 from services.kafka.topics import topic_names
@@ -112,7 +112,6 @@ class ChangeConsumer:
         self, settings: Settings, sessions: sessionmaker[Session], on_alerts: Callable[[], None]
     ) -> None:
         self.settings, self.sessions, self.on_alerts = settings, sessions, on_alerts
-        patient_fetch.install()
         self.lag = ConsumerLag(settings.topic_prefix + GROUP)
         self.topics = topic_names(settings)
         self.connected = False
@@ -126,17 +125,12 @@ class ChangeConsumer:
 
     async def _consume(self) -> None:
         s = self.settings
-        consumer = AIOKafkaConsumer(
+        consumer = group_member(
+            s,
+            GROUP,
             self.topics.health_changes,
             self.topics.health_snapshots,
-            bootstrap_servers=s.bootstrap_list,
-            group_id=s.topic_prefix + GROUP,
             group_instance_id=s.alerts_group_instance_id,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            rebalance_timeout_ms=int(s.kafka_rebalance_timeout_s * 1000),
-            session_timeout_ms=int(max(10.0, s.kafka_rebalance_timeout_s) * 1000),
-            heartbeat_interval_ms=1000,
         )
         producer = AIOKafkaProducer(bootstrap_servers=s.bootstrap_list, acks="all")
         await consumer.start()
@@ -144,7 +138,7 @@ class ChangeConsumer:
         self.connected = True
         try:
             while True:
-                batches = await consumer.getmany(timeout_ms=500, max_records=500)
+                batches = await consumer.getmany(timeout_ms=IDLE_WAKE_MS, max_records=500)
                 records = [RawMessage.of(r) for part in batches.values() for r in part]
                 await self.lag.update(consumer)
                 if not records:

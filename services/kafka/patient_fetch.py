@@ -4,9 +4,10 @@ A Kafka broker holds a fetch that finds no data for up to the consumer's `fetch_
 and answers as soon as data arrives, so an idle consumer costs nothing. A broker that answers
 empty fetches at once turns aiokafka's background fetcher into a busy loop (85% of a core per
 idle service, measured). With this installed, an empty answer that came back early is followed
-by a short pause before the next fetch to that broker: an idle consumer costs under 1% of a
-core, and the first event after a quiet spell waits at most IDLE_FETCH_PAUSE_S more. A broker
-that long-polls (Kafka, Tansu) answers empty fetches only after the wait, so it sees no pause.
+by a pause before the next fetch to that broker, for the rest of the consumer's
+`fetch_max_wait_ms`: the consumer fetches as often as it would from a long-polling broker, and
+the first event after a quiet spell waits at most that long more. A broker that long-polls
+(Kafka, Tansu) answers empty fetches only after the wait, so it sees no pause.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from typing import Any
 
 from aiokafka.consumer.fetcher import Fetcher
 
-IDLE_FETCH_PAUSE_S = 0.25
 _ORIGINAL = Fetcher._proc_fetch_request
 
 
@@ -29,8 +29,7 @@ async def _fetch_then_pause_if_empty(
     started = time.monotonic()
     got: bool = await _ORIGINAL(self, assignment, node_id, request)
     if not got:
-        pause = min(self._fetch_max_wait_ms / 1000, IDLE_FETCH_PAUSE_S)
-        rest = pause - (time.monotonic() - started)
+        rest = self._fetch_max_wait_ms / 1000 - (time.monotonic() - started)
         if rest > 0:
             try:
                 await asyncio.sleep(rest)

@@ -18,9 +18,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 
 from schemas import RiskChange
-from services.kafka import patient_fetch
 from services.kafka.batched_sends import BatchedSends
 from services.kafka.consumer_lag import ConsumerLag
+from services.kafka.members import group_member
 from services.kafka.messages import Message
 from services.kafka.reconnect import keep_running
 from services.kafka.topics import topic_names
@@ -57,7 +57,6 @@ class ScorerWorker:
 
     def __init__(self, settings: Settings, model: HealthModel) -> None:
         self.settings, self.model = settings, model
-        patient_fetch.install()
         names = topic_names(settings)
         self.topic_kinds = names.input_kinds
         self.changes_topic = names.health_changes
@@ -101,15 +100,10 @@ class ScorerWorker:
         s = self.settings
         self.partitions.clear()
         self.assigned = False
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=s.bootstrap_list,
-            group_id=s.topic_prefix + GROUP,
+        consumer = group_member(
+            s,
+            GROUP,
             group_instance_id=s.scorer_instance_id,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            rebalance_timeout_ms=int(s.kafka_rebalance_timeout_s * 1000),
-            session_timeout_ms=int(max(10.0, s.kafka_rebalance_timeout_s) * 1000),
-            heartbeat_interval_ms=1000,
             partition_assignment_strategy=(CoPartitionedAssignor,),
         )
         producer = AIOKafkaProducer(

@@ -7,13 +7,13 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-from aiokafka import AIOKafkaConsumer
 from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from schemas import AccountUpdate, HealthSnapshot
 from schemas.codec import loads
 from services.alerts.web.tables import AccountListRow
+from services.kafka.members import group_member
 from services.kafka.reconnect import keep_running
 from services.kafka.topics import topic_names
 from services.settings import Settings
@@ -90,15 +90,10 @@ class WorkspaceFeed:
         await keep_running(self._consume, "workspace feed", lambda: None)
 
     async def _consume(self) -> None:
-        s = self.settings
-        consumer = AIOKafkaConsumer(
+        consumer = group_member(
+            self.settings,
+            GROUP,
             *self.topics,
-            bootstrap_servers=s.bootstrap_list,
-            group_id=s.topic_prefix + GROUP,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            rebalance_timeout_ms=int(s.kafka_rebalance_timeout_s * 1000),
-            session_timeout_ms=int(max(10.0, s.kafka_rebalance_timeout_s) * 1000),
             heartbeat_interval_ms=3000,
             # idle, a fetch waits this long for records (they end it at once when they come):
             # this consumer adds little to an idle system (tests/e2e/test_idle.py)
