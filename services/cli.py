@@ -481,7 +481,7 @@ def status() -> None:
     from rich.console import Console
 
     from services.db.sql import Database
-    from services.status import from_database, probe, service_urls
+    from services.local.status import from_database, probe, service_urls
 
     settings = load_settings()
     urls = service_urls(settings.data_dir, {

@@ -1,1 +1,1 @@
-"""healthmon on one machine: local broker, free ports, demo traffic, `healthmon up`."""
+"""healthmon on one machine: local broker, free ports, demo traffic, `healthmon up`, `status`."""

@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.status import from_database, lag_of, service_urls
+from services.local.status import from_database, lag_of, service_urls
 from tests.support.cli import healthmon
 from tests.support.workspace import seed_account
 

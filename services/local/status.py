@@ -1,5 +1,5 @@
-"""`healthmon status` and `healthmon alerts list`: what a running deployment is doing, read
-from its services' health and metrics endpoints and its database."""
+"""`healthmon status`: what a running deployment is doing, read from its services' health and
+metrics endpoints and its database."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.alerts.tables import AccountHealthRow, AlertRow, RouteRow, WebhookEndpointRow
+from services.local.up import URLS_FILE
 
 LAG_LINE = re.compile(r'^healthmon_consumer_lag\{group="([^"]+)",[^}]*\}\s+([0-9.eE+-]+)$')
 
@@ -31,7 +32,7 @@ class Status:
 def service_urls(data_dir: Path, settings_urls: dict[str, str]) -> dict[str, str]:
     """Where the services are: the addresses a running `healthmon up` wrote, else settings."""
     urls = dict(settings_urls)
-    written = data_dir / "urls.env"
+    written = data_dir / URLS_FILE
     if written.exists():
         for line in written.read_text().splitlines():
             name, _, value = line.partition("=")
