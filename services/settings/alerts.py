@@ -7,7 +7,7 @@ from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, NonNegativeFloat, PositiveFloat, SecretStr, field_validator
 from pydantic_settings import NoDecode
 
 from services.settings.base import HealthmonSettings, split_csv
@@ -30,9 +30,8 @@ class AlertsSettings(HealthmonSettings):
         default_factory=lambda: list(DEFAULT_RETRY_SCHEDULE),
         description="Seconds to wait before each delivery attempt, comma-separated.",
     )
-    webhook_timeout_s: float = Field(
+    webhook_timeout_s: PositiveFloat = Field(
         10.0,
-        gt=0,
         description="Deadline of one webhook or Slack attempt, whole: connect, send and answer.",
     )
     webhook_allow_networks: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(
@@ -64,14 +63,11 @@ class AlertsSettings(HealthmonSettings):
     smtp_username: str | None = Field(None, description="SMTP login, if the server needs one.")
     smtp_password: SecretStr | None = Field(None, description="SMTP password.")
     smtp_sender: str = Field("healthmon@localhost", description="From address of alert email.")
-    webhook_disable_after_s: float = Field(
-        5 * 86400.0,
-        gt=0,
-        description="An endpoint failing every delivery for this long is disabled.",
+    webhook_disable_after_s: PositiveFloat = Field(
+        5 * 86400.0, description="An endpoint failing every delivery for this long is disabled."
     )
-    webhook_secret_overlap_s: float = Field(
+    webhook_secret_overlap_s: NonNegativeFloat = Field(
         86400.0,
-        ge=0,
         description="After a secret rotation, how long messages are also signed with the old one.",
     )
     alerts_digest_hour_utc: int = Field(
@@ -80,15 +76,13 @@ class AlertsSettings(HealthmonSettings):
     alerts_resolve_band: Literal["green", "yellow"] = Field(
         "green", description="An alert resolves itself when its account recovers to this band."
     )
-    alerts_reopen_window_s: float = Field(
+    alerts_reopen_window_s: NonNegativeFloat = Field(
         86400.0,
-        ge=0,
         description="A new risk within this many seconds of an alert's end reopens that alert "
         "(notifying only if worse) instead of raising another.",
     )
-    delivery_poll_s: float = Field(
+    delivery_poll_s: PositiveFloat = Field(
         5.0,
-        gt=0,
         description="Longest sleep of a delivery worker between looks at the outbox; it wakes "
         "sooner for alerts written in its process, sends ending and deliveries falling due.",
     )

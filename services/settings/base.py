@@ -5,7 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import (
+    Field,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    SecretStr,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -40,29 +47,23 @@ class SharedSettings(HealthmonSettings):
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list, description="Bearer API keys with every scope, comma-separated."
     )
-    rate_limit_per_s: float = Field(
-        500.0,
-        ge=0,
-        description="Requests per second each API key may make on average (0: no limit).",
+    rate_limit_per_s: NonNegativeFloat = Field(
+        500.0, description="Requests per second each API key may make on average (0: no limit)."
     )
     rate_limit_burst: float = Field(
         1000.0, ge=1, description="Requests an API key may make at once before the rate applies."
     )
-    auth_failure_limit: int = Field(
+    auth_failure_limit: NonNegativeInt = Field(
         20,
-        ge=0,
         description="Failed authentications one client address may make at once before its "
         "requests get 429 (0: no limit).",
     )
-    auth_failure_window_s: float = Field(
-        60.0,
-        gt=0,
-        description="Window over which a client address regains its failed authentications.",
+    auth_failure_window_s: PositiveFloat = Field(
+        60.0, description="Window over which a client address regains its failed authentications."
     )
     max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest accepted request body.")
-    event_max_future_s: float = Field(
+    event_max_future_s: NonNegativeFloat = Field(
         300.0,
-        ge=0,
         description="How far past its arrival an event time may lie (clock skew): ingest refuses "
         "later ones, the scorer dead-letters them (stage future).",
     )

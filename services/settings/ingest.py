@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, SecretStr, field_validator
+from pydantic import AwareDatetime, Field, PositiveFloat, SecretStr, field_validator
 from pydantic_settings import NoDecode
 
 from services.settings.base import HealthmonSettings, split_csv
@@ -39,8 +39,8 @@ class IngestSettings(HealthmonSettings):
         default_factory=list,
         description="Zendesk webhook signing secrets, comma-separated; several during a rotation.",
     )
-    webhook_signature_tolerance_s: float = Field(
-        300.0, gt=0, description="Largest age of a signed Stripe or Zendesk webhook request."
+    webhook_signature_tolerance_s: PositiveFloat = Field(
+        300.0, description="Largest age of a signed Stripe or Zendesk webhook request."
     )
     max_event_bytes: int = Field(
         65_536,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from pydantic import Field
+from pydantic import Field, PositiveFloat
 
 from services.settings.base import HealthmonSettings
 
@@ -18,8 +18,8 @@ class KafkaSettings(HealthmonSettings):
     topic_prefix: str = Field("", description="Prefix put before every topic name.")
     topic_partitions: int = Field(4, ge=1, description="Partitions of topics created at start.")
     topic_replication_factor: int = Field(1, ge=1, description="Replication of created topics.")
-    kafka_rebalance_timeout_s: float = Field(
-        60.0, gt=0, description="Consumer-group rebalance timeout (short for local brokers)."
+    kafka_rebalance_timeout_s: PositiveFloat = Field(
+        60.0, description="Consumer-group rebalance timeout (short for local brokers)."
     )
 
     @cached_property

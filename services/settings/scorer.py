@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, PositiveFloat
 
 from services.settings.base import HealthmonSettings
 
@@ -19,11 +19,11 @@ class ScorerSettings(HealthmonSettings):
         ge=1,
         description="Most events scored in one batch (one commit, one state write per account).",
     )
-    scorer_batch_wait_s: float = Field(
-        0.05, gt=0, description="Longest wait for a batch to fill before it is scored."
+    scorer_batch_wait_s: PositiveFloat = Field(
+        0.05, description="Longest wait for a batch to fill before it is scored."
     )
-    scorer_evaluate_interval_s: float = Field(
-        60.0, gt=0, description="How often quiet accounts and sources are re-evaluated."
+    scorer_evaluate_interval_s: PositiveFloat = Field(
+        60.0, description="How often quiet accounts and sources are re-evaluated."
     )
     scorer_instance_id: str | None = Field(
         None,
