@@ -25,9 +25,7 @@ from services.alerts.web.mount import install_workspace
 from services.db.sql import Database, make_engine, require_schema, session_factory
 from services.settings import Settings
 from services.web.api_keys import KeyStore
-from services.web.auth import RATE_LIMITED
-from services.web.http import install_common, ops_router
-from services.web.rate_limit import RateLimiter
+from services.web.app import service_app
 
 log = logging.getLogger(__name__)
 
@@ -64,21 +62,6 @@ def create_app(settings: Settings, background: bool = True) -> FastAPI:
                     await task
         engine.dispose()
 
-    app = FastAPI(
-        title="healthmon alerts",
-        version="1",
-        summary="Alerts raised from risk changes, webhook endpoints and account health.",
-        lifespan=lifespan,
-    )
-    app.state.settings = settings
-    app.state.sessions = sessions
-    app.state.secret_box = box
-    app.state.outbound = OutboundPolicy.of(settings)
-    app.state.limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
-    app.state.keys = KeyStore(Database(settings.sqlalchemy_url, sessions))
-    app.state.consumer = None
-    install_common(app, settings.max_body_bytes)
-
     async def ready(request: Request) -> str | None:
         try:
             await asyncio.to_thread(_ping, request)
@@ -89,9 +72,19 @@ def create_app(settings: Settings, background: bool = True) -> FastAPI:
             return "not connected to Kafka"
         return None
 
-    app.include_router(ops_router(ready))
-    for keyed in (alerts.router, endpoints.router, rules.router, accounts.router):
-        app.include_router(keyed, responses=RATE_LIMITED)
+    app = service_app(
+        settings,
+        KeyStore(Database(settings.sqlalchemy_url, sessions)),
+        ready,
+        (alerts.router, endpoints.router, rules.router, accounts.router),
+        title="healthmon alerts",
+        summary="Alerts raised from risk changes, webhook endpoints and account health.",
+        lifespan=lifespan,
+    )
+    app.state.sessions = sessions
+    app.state.secret_box = box
+    app.state.outbound = OutboundPolicy.of(settings)
+    app.state.consumer = None
     install_workspace(app, settings)
     return app
 

@@ -19,9 +19,8 @@ from services.ingest.segment import OPENAPI_DEFS
 from services.kafka.topics import topic_names
 from services.settings import Settings
 from services.web.api_keys import KeyStore
-from services.web.auth import RATE_LIMITED
-from services.web.http import add_component_schemas, install_common, ops_router
-from services.web.rate_limit import RateLimiter
+from services.web.app import service_app
+from services.web.http import add_component_schemas
 
 
 class RequestMetrics:
@@ -63,31 +62,25 @@ def create_app(settings: Settings, sink: RecordSink | None = None) -> FastAPI:
         finally:
             await kafka.stop()
 
-    app = FastAPI(
-        title="healthmon ingest",
-        version="1",
-        summary="Send product-usage, ticket and payment events and account traits.",
-        lifespan=lifespan,
-    )
-    app.state.settings = settings
-    app.state.topics = topic_names(settings)
-    app.state.limits = Limits.of(settings)
-    app.state.limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
-    database = Database(settings.sqlalchemy_url)
-    app.state.database = database
-    app.state.keys = KeyStore(database)
-    app.state.mappings = MappingStore(database)
-    install_common(app, settings.max_body_bytes)
-
-    app.add_middleware(RequestMetrics)
-
     async def ready(request: Request) -> str | None:
         sink_: RecordSink = request.app.state.sink
         return await sink_.problem()
 
-    app.include_router(ops_router(ready))
-    for keyed in (events.router, accounts.router, mappings.router):
-        app.include_router(keyed, responses=RATE_LIMITED)
+    database = Database(settings.sqlalchemy_url)
+    app = service_app(
+        settings,
+        KeyStore(database),
+        ready,
+        (events.router, accounts.router, mappings.router),
+        title="healthmon ingest",
+        summary="Send product-usage, ticket and payment events and account traits.",
+        lifespan=lifespan,
+    )
+    app.state.topics = topic_names(settings)
+    app.state.limits = Limits.of(settings)
+    app.state.database = database
+    app.state.mappings = MappingStore(database)
+    app.add_middleware(RequestMetrics)
     app.include_router(segment.router)
     app.include_router(webhooks.router)
     add_component_schemas(app, OPENAPI_DEFS)
