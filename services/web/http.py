@@ -8,7 +8,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
@@ -108,6 +108,11 @@ async def require_json(request: Request) -> None:
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
             f"send the body as JSON with Content-Type: application/json (got {given or 'none'!r})",
         )
+
+
+def json_router(prefix: str, tag: str) -> APIRouter:
+    """The router of one API resource under `prefix`, its requests with a body held to JSON."""
+    return APIRouter(prefix=prefix, tags=[tag], dependencies=[Depends(require_json)])
 
 
 DOCS_ASSETS = "/docs/assets"

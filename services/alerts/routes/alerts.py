@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Query, status
+from fastapi import Body, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schemas.alerts import Alert, AlertStatus
@@ -23,9 +23,9 @@ from services.alerts.store.alerts import (
 from services.alerts.store.episodes import AlertStateError, acknowledge, resolve, snooze
 from services.alerts.tables import AlertRow
 from services.web.auth import AlertsReader, AlertsWriter
-from services.web.http import require_json
+from services.web.http import json_router
 
-router = APIRouter(prefix="/v1/alerts", tags=["alerts"], dependencies=[Depends(require_json)])
+router = json_router("/v1/alerts", "alerts")
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such alert"}}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, status
+from fastapi import Body, HTTPException, Query, Request, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
@@ -25,11 +25,9 @@ from services.alerts.store.endpoints import (
 from services.alerts.store.outbox import EVENT_TYPES
 from services.alerts.tables import WebhookEndpointRow
 from services.web.auth import AlertsReader, AlertsWriter
-from services.web.http import require_json
+from services.web.http import json_router
 
-router = APIRouter(
-    prefix="/v1/webhook-endpoints", tags=["webhook endpoints"], dependencies=[Depends(require_json)]
-)
+router = json_router("/v1/webhook-endpoints", "webhook endpoints")
 EventType = Annotated[
     str, Field(pattern="^(" + "|".join(t.replace(".", r"\.") for t in EVENT_TYPES) + ")$")
 ]

@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Response, status
+from fastapi import Body, HTTPException, Response, status
 from sqlalchemy import select
 
 from services.alerts.deps import DbSession
@@ -15,9 +15,9 @@ from services.alerts.store.alerts import utcnow
 from services.alerts.store.routes import store_route
 from services.alerts.tables import RouteRow
 from services.web.auth import AlertsReader, AlertsWriter
-from services.web.http import require_json
+from services.web.http import json_router
 
-router = APIRouter(prefix="/v1/routes", tags=["routes"], dependencies=[Depends(require_json)])
+router = json_router("/v1/routes", "routes")
 FILE_PREFIX = "file_"
 EXAMPLES: dict[str, Any] = {
     "enterprise to Slack": {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, status
+from fastapi import Body, status
 from pydantic import BaseModel
 
 from schemas import AccountTraits, AccountUpdate
@@ -17,9 +17,9 @@ from services.ingest.producer import Record
 from services.ingest.routes.events import SOURCE, produce, refused
 from services.web.api_keys import Caller
 from services.web.auth import scoped
-from services.web.http import require_json
+from services.web.http import json_router
 
-router = APIRouter(prefix="/v1/accounts", tags=["accounts"], dependencies=[Depends(require_json)])
+router = json_router("/v1/accounts", "accounts")
 
 
 class AccountAccepted(BaseModel):

@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, HTTPException, status
+from fastapi import Body, HTTPException, status
 from pydantic import BaseModel, Field, ValidationError
 
 from schemas.codec import dumps
@@ -19,9 +19,9 @@ from services.ingest.metrics import count_event
 from services.ingest.producer import ProduceError, Record
 from services.kafka.topics import TopicNames
 from services.web.auth import ApiKey, forbidden
-from services.web.http import require_json
+from services.web.http import json_router
 
-router = APIRouter(prefix="/v1/events", tags=["events"], dependencies=[Depends(require_json)])
+router = json_router("/v1/events", "events")
 MAX_BATCH = 1000
 SOURCE = "api"
 

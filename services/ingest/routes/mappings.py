@@ -7,9 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import (
-    APIRouter,
     Body,
-    Depends,
     HTTPException,
     Path,
     Query,
@@ -30,11 +28,9 @@ from services.ingest.account_mappings import (
 )
 from services.web.api_keys import Caller
 from services.web.auth import scoped
-from services.web.http import require_json
+from services.web.http import json_router
 
-router = APIRouter(
-    prefix="/v1/account-mappings", tags=["accounts"], dependencies=[Depends(require_json)]
-)
+router = json_router("/v1/account-mappings", "accounts")
 AccountsWriter = Annotated[Caller, scoped("accounts:write")]
 ExternalId = Annotated[
     str,

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 import orjson
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import HTTPException, Request, status
 from pydantic import BaseModel, ValidationError
 
 from schemas.errors import FieldError, field_errors
@@ -37,9 +37,9 @@ from services.ingest.segment import (
 from services.kafka.topics import TopicNames
 from services.web.api_keys import Caller
 from services.web.auth import CHALLENGE, authenticate, settings_of
-from services.web.http import read_body, require_json
+from services.web.http import json_router, read_body
 
-router = APIRouter(prefix="/v1", tags=["segment"], dependencies=[Depends(require_json)])
+router = json_router("/v1", "segment")
 BATCH_ENDPOINT = "POST /v1/batch"
 _AT = "2026-11-02T10:00:00.000+00:00"
 _LIBRARY = {"library": {"name": "analytics-python", "version": "2.4.0"}}

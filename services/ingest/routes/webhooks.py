@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 import orjson
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import HTTPException, Request, status
 from pydantic import BaseModel
 
 from schemas.errors import FieldError
@@ -28,9 +28,9 @@ from services.ingest.producer import Record
 from services.ingest.routes.events import produce
 from services.ingest.signatures import stripe_problem, zendesk_problem
 from services.web.auth import settings_of
-from services.web.http import require_json
+from services.web.http import json_router
 
-router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"], dependencies=[Depends(require_json)])
+router = json_router("/v1/webhooks", "webhooks")
 
 
 class WebhookResult(BaseModel):
