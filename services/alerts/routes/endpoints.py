@@ -286,15 +286,6 @@ def attempts(
 ) -> list[AttemptOut]:
     _endpoint(session, endpoint_id)
     return [
-        AttemptOut(
-            delivery_id=delivery.id,
-            alert_id=delivery.alert_id,
-            event_type=delivery.event_type,
-            attempt=a.attempt,
-            at=a.at,
-            status_code=a.status_code,
-            error=a.error,
-            duration_ms=a.duration_ms,
-        )
-        for a, delivery in attempts_of(session, endpoint_id, limit)
+        AttemptOut.model_validate(row, from_attributes=True)
+        for row in attempts_of(session, endpoint_id, limit)
     ]

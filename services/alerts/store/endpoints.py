@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from services.alerts.signing import new_secret
@@ -95,15 +96,14 @@ def replay_to(
     return len(seen)
 
 
-def attempts_of(
-    session: Session, endpoint_id: str, limit: int
-) -> list[tuple[DeliveryAttemptRow, DeliveryRow]]:
-    """The endpoint's delivery attempts, newest first."""
+def attempts_of(session: Session, endpoint_id: str, limit: int) -> Sequence[Row[Any]]:
+    """The endpoint's delivery attempts, newest first: each attempt's columns with its
+    delivery's `alert_id` and `event_type`."""
     query = (
-        select(DeliveryAttemptRow, DeliveryRow)
+        select(DeliveryAttemptRow.__table__, DeliveryRow.alert_id, DeliveryRow.event_type)
         .join(DeliveryRow, DeliveryRow.id == DeliveryAttemptRow.delivery_id)
         .where(DeliveryRow.endpoint_id == endpoint_id)
         .order_by(DeliveryAttemptRow.at.desc(), DeliveryAttemptRow.id.desc())
         .limit(limit)
     )
-    return [(a, d) for a, d in session.execute(query).tuples()]
+    return session.execute(query).all()
