@@ -11,17 +11,7 @@ from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
-from schemas.topics import (
-    ACCOUNT_UPDATES,
-    ALL_TOPICS,
-    DEAD_LETTERS,
-    HEALTH_CHANGES,
-    HEALTH_SNAPSHOTS,
-    PAYMENT_EVENTS,
-    TICKET_EVENTS,
-    USAGE_EVENTS,
-    TopicSpec,
-)
+from schemas.topics import ALL_TOPICS, TopicSpec
 from services.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
@@ -72,16 +62,9 @@ class TopicNames:
 
     @classmethod
     def from_prefix(cls, prefix: str) -> TopicNames:
-        """Names with `prefix` put before each default name."""
-        return cls(
-            usage_events=prefix + USAGE_EVENTS.name,
-            ticket_events=prefix + TICKET_EVENTS.name,
-            payment_events=prefix + PAYMENT_EVENTS.name,
-            account_updates=prefix + ACCOUNT_UPDATES.name,
-            health_changes=prefix + HEALTH_CHANGES.name,
-            health_snapshots=prefix + HEALTH_SNAPSHOTS.name,
-            dead_letters=prefix + DEAD_LETTERS.name,
-        )
+        """Names with `prefix` put before each contract topic's name (field `usage_events`:
+        topic `usage-events`)."""
+        return cls(**{spec.name.replace("-", "_"): prefix + spec.name for spec in ALL_TOPICS})
 
     def for_kind(self, kind: str) -> str:
         """The topic of an event kind."""
