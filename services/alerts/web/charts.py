@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
+from typing import NamedTuple
 
 SPARK_W, SPARK_H = 120.0, 28.0
 CHART_W, CHART_H = 760.0, 240.0
@@ -49,8 +50,7 @@ def sparkline(
     return " ".join(f"{_x(t, start, now, SPARK_W)},{_y(s, SPARK_H - 2, 1)}" for t, s in line)
 
 
-@dataclass(frozen=True)
-class Zone:
+class Zone(NamedTuple):
     """A horizontal band of the chart in `band`'s colour, `height` tall from `y` down."""
 
     band: str
@@ -58,8 +58,7 @@ class Zone:
     height: float
 
 
-@dataclass(frozen=True)
-class Marker:
+class Marker(NamedTuple):
     """A change on the chart, with what it says on hover."""
 
     x: float
@@ -68,8 +67,7 @@ class Marker:
     label: str
 
 
-@dataclass(frozen=True)
-class Tick:
+class Tick(NamedTuple):
     """A labelled gridline or date."""
 
     at: float
