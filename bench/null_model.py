@@ -21,10 +21,11 @@ def note_only(
     state: AccountState,
     event: Event,
     model: HealthModel,
-    now: datetime | None = None,
-    position: tuple[str, int] | None = None,
+    now: datetime | None,
+    position: tuple[str, int] | None,
 ) -> tuple[AccountState, RiskChange | None]:
-    """Count the event and move the account's event time; judge nothing."""
+    """Count the event and move the account's event time; judge nothing. Called as
+    score_batch calls the model's `apply`: with every argument."""
     if state.redelivered(position):
         return state, None
     state.events_seen += 1
