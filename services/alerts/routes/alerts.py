@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
-from fastapi import Body, HTTPException, Query, status
+from fastapi import Body, Depends, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schemas.alerts import Alert, AlertStatus
@@ -157,16 +157,27 @@ ACT_RESPONSES: dict[int | str, dict[str, Any]] = {
 ACTOR_EXAMPLE = {"kim": {"value": {"by": "kim@example.com", "note": "Calling them today."}}}
 
 
-@router.post("/{alert_id}/acknowledge", summary="Someone is on it", responses=ACT_RESPONSES)
-def post_acknowledge(
-    alert_id: str,
-    session: DbSession,
+class Acting(NamedTuple):
+    """Who acts on an alert (the body's `by`, else the API key's id) and why."""
+
+    by: str
+    note: str | None
+
+
+def acting(
     caller: AlertsWriter,
     body: Annotated[Actor, Body(openapi_examples=ACTOR_EXAMPLE)] = Actor(),
+) -> Acting:
+    """The body of an acknowledge or resolve, `by` defaulting to the caller."""
+    return Acting(body.by or caller.key_id, body.note)
+
+
+@router.post("/{alert_id}/acknowledge", summary="Someone is on it", responses=ACT_RESPONSES)
+def post_acknowledge(
+    alert_id: str, session: DbSession, actor: Annotated[Acting, Depends(acting)]
 ) -> AlertDetail:
     """Quiet until it gets worse."""
-    actor = body.by or caller.key_id
-    return _act(session, alert_id, lambda alert, now: acknowledge(session, alert, actor, now))
+    return _act(session, alert_id, lambda alert, now: acknowledge(session, alert, actor.by, now))
 
 
 @router.post("/{alert_id}/snooze", summary="Silence until a time", responses=ACT_RESPONSES)
@@ -190,13 +201,9 @@ def post_snooze(
 
 @router.post("/{alert_id}/resolve", summary="Close the episode", responses=ACT_RESPONSES)
 def post_resolve(
-    alert_id: str,
-    session: DbSession,
-    caller: AlertsWriter,
-    body: Annotated[Actor, Body(openapi_examples=ACTOR_EXAMPLE)] = Actor(),
+    alert_id: str, session: DbSession, actor: Annotated[Acting, Depends(acting)]
 ) -> AlertDetail:
     """A new alert is raised only if the account gets worse than now."""
-    actor = body.by or caller.key_id
     return _act(
-        session, alert_id, lambda alert, now: resolve(session, alert, actor, body.note, now)
+        session, alert_id, lambda alert, now: resolve(session, alert, actor.by, actor.note, now)
     )
