@@ -15,7 +15,6 @@ from services.ingest.limits import TOO_LARGE
 from services.ingest.metrics import count_event
 from services.ingest.producer import Record
 from services.ingest.routes.events import SOURCE, produce, refused
-from services.web.api_keys import Caller
 from services.web.auth import scoped
 from services.web.http import json_router
 
@@ -29,7 +28,6 @@ class AccountAccepted(BaseModel):
     account_id: str
 
 
-AccountsWriter = Annotated[Caller, scoped("accounts:write")]
 TRAITS_EXAMPLES: dict[str, Any] = {
     "enterprise account": {"value": {
         "account_id": "acme", "name": "Acme Corp", "segment": "enterprise",
@@ -43,13 +41,13 @@ TRAITS_EXAMPLES: dict[str, Any] = {
     status_code=status.HTTP_202_ACCEPTED,
     summary="Create or update an account's traits",
     responses={401: {}, 403: {}, 413: {}, 422: {}, 503: {}},
+    dependencies=[scoped("accounts:write")],
 )
 async def upsert_account(
     traits: Annotated[AccountTraits, Body(openapi_examples=TRAITS_EXAMPLES)],
     sink: Sink,
     topics: Topics,
     limits: EventLimits,
-    _key: AccountsWriter,
 ) -> AccountAccepted:
     update = AccountUpdate(**traits.model_dump(), updated_at=datetime.now(UTC), source="api")
     record = Record(topics.account_updates, update.account_id.encode(), encode(update))
