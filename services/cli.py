@@ -332,6 +332,12 @@ def replay(
         raise typer.Exit(2) from exc
 
 
+ChurnLabels = Annotated[
+    Path | None,
+    typer.Option(help="CSV account_id,churned_at (default: each subscription_ended)."),
+]
+
+
 @cli.command()
 def backtest(
     events: Annotated[
@@ -348,10 +354,7 @@ def backtest(
         Path | None,
         typer.Option(help="A second model file: its figures too, and where the bands differ."),
     ] = None,
-    labels: Annotated[
-        Path | None,
-        typer.Option(help="CSV account_id,churned_at (default: each subscription_ended)."),
-    ] = None,
+    labels: ChurnLabels = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     html: Annotated[
         Path | None, typer.Option(help="Write a self-contained HTML report with charts.")
@@ -382,10 +385,7 @@ def model_fit(
     model: Annotated[
         Path | None, typer.Option(help="Model file to start from (default: the shipped model).")
     ] = None,
-    labels: Annotated[
-        Path | None,
-        typer.Option(help="CSV account_id,churned_at (default: each subscription_ended)."),
-    ] = None,
+    labels: ChurnLabels = None,
     holdout: Annotated[
         float, typer.Option(min=0.05, max=0.9, help="Share of accounts held out of the fit.")
     ] = 0.3,
