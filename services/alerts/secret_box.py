@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -44,19 +45,20 @@ class SecretBox:
         """The secret of a stored value; a plain one (stored before encryption) as it is."""
         if is_plain(stored):
             return stored
-        try:
-            return self.fernet.decrypt(stored.encode()).decode()
-        except InvalidToken as exc:
-            raise SecretKeyError(
-                "a webhook secret does not open with any key in HEALTHMON_SECRET_KEYS"
-            ) from exc
+        return self._with_keys(self.fernet.decrypt, stored)
 
     def reseal(self, stored: str) -> str:
         """`stored` sealed with the first key (plain values sealed for the first time)."""
         if is_plain(stored):
             return self.seal(stored)
+        return self._with_keys(self.fernet.rotate, stored)
+
+    @staticmethod
+    def _with_keys(step: Callable[[bytes], bytes], stored: str) -> str:
+        """`step` (decrypt, rotate) applied to a sealed value; SecretKeyError when no key
+        opens it."""
         try:
-            return self.fernet.rotate(stored.encode()).decode()
+            return step(stored.encode()).decode()
         except InvalidToken as exc:
             raise SecretKeyError(
                 "a webhook secret does not open with any key in HEALTHMON_SECRET_KEYS"
