@@ -10,7 +10,7 @@ import tomllib
 from functools import cached_property, lru_cache
 from importlib.resources import files
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -32,6 +32,12 @@ DEFAULT_MODEL = "default.toml"
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    def _below(self, low: str, high: str) -> Self:
+        """This part, once its field `low` is checked to lie below its field `high`."""
+        if getattr(self, low) >= getattr(self, high):
+            raise ValueError(f"{low} must be below {high}")
+        return self
+
 
 class Bands(_Strict):
     """Band edges (score >= green is green, >= yellow is yellow, else red) and hysteresis."""
@@ -42,9 +48,7 @@ class Bands(_Strict):
 
     @model_validator(mode="after")
     def _ordered(self) -> Bands:
-        if self.yellow >= self.green:
-            raise ValueError("yellow must be below green")
-        return self
+        return self._below("yellow", "green")
 
 
 class ChangeRules(_Strict):
@@ -133,9 +137,7 @@ class UsageRules(_Strict):
 
     @model_validator(mode="after")
     def _ratios_ordered(self) -> UsageRules:
-        if self.activity_zero_ratio >= self.activity_full_ratio:
-            raise ValueError("activity_zero_ratio must be below activity_full_ratio")
-        return self
+        return self._below("activity_zero_ratio", "activity_full_ratio")
 
 
 class SupportRules(_Strict):
