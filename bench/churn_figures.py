@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from churn_plan import PATTERNS, SEED, Account, Config, plan
+from churn_plan import PATTERNS, Account, Config, plan
 from churn_sim import account_records
 
 from schemas import EVENT_ADAPTER, AccountUpdate, Event
@@ -117,13 +117,11 @@ def table(result: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> None:
     """Simulate, replay and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--accounts", type=int, default=Config.accounts)
-    parser.add_argument("--days", type=int, default=Config.days)
-    parser.add_argument("--seed", type=int, default=SEED)
+    Config.add_arguments(parser)
     parser.add_argument("--model", type=Path, help="model file (default: the shipped model)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
-    config = Config(accounts=args.accounts, days=args.days, seed=args.seed)
+    config = Config.from_args(args)
     model = load_model(args.model) if args.model else default_model()
     started = time.perf_counter()
     result = run(config, model)

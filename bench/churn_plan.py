@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import math
 import random
 from dataclasses import dataclass, field
@@ -56,6 +57,18 @@ class Config:
     seed: int = SEED
     start: datetime = START
     churn_share: float = 0.15
+
+    @staticmethod
+    def add_arguments(parser: argparse.ArgumentParser) -> None:
+        """The options of a command that simulates: --accounts, --days and --seed."""
+        parser.add_argument("--accounts", type=int, default=Config.accounts)
+        parser.add_argument("--days", type=int, default=Config.days)
+        parser.add_argument("--seed", type=int, default=SEED)
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Config:
+        """The simulation those options ask for."""
+        return cls(accounts=args.accounts, days=args.days, seed=args.seed)
 
     def at(self, day: float) -> datetime:
         """The time `day` days (fractional) after the start."""

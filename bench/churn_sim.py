@@ -64,12 +64,10 @@ def write_ndjson(config: Config, out: IO[bytes]) -> Counter[str]:
 def main(argv: list[str] | None = None) -> None:
     """Write a simulated history, or print a summary of it."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--accounts", type=int, default=Config.accounts)
-    parser.add_argument("--days", type=int, default=Config.days)
-    parser.add_argument("--seed", type=int, default=SEED)
+    Config.add_arguments(parser)
     parser.add_argument("--out", type=Path, help="NDJSON file to write (.gz: gzipped)")
     args = parser.parse_args(argv)
-    config = Config(accounts=args.accounts, days=args.days, seed=args.seed)
+    config = Config.from_args(args)
     accounts = plan(config)
     if args.out is None:
         counts = Counter(r.get("type", "account_update") for r in records(config, accounts))
