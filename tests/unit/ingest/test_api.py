@@ -13,8 +13,7 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from services.ingest.app import create_app
-from services.settings import Settings
+from tests.support.ingest import ingest_client
 from tests.support.sinks import MemorySink
 
 KEY = {"Authorization": "Bearer key-1"}
@@ -22,14 +21,8 @@ ACTIVE = {"account_id": "a1", "kind": "usage", "type": "active", "properties": {
 
 
 @pytest.fixture
-def sink() -> MemorySink:
-    return MemorySink()
-
-
-@pytest.fixture
 def client(sink: MemorySink, tmp_path: Path) -> Iterator[TestClient]:
-    settings = Settings(api_keys="key-1,key-2", max_body_bytes=4096, data_dir=tmp_path)  # type: ignore[arg-type]
-    with TestClient(create_app(settings, sink=sink)) as test_client:
+    with ingest_client(sink, tmp_path, "key-1,key-2", max_body_bytes=4096) as test_client:
         yield test_client
 
 
@@ -102,8 +95,7 @@ def test_batch_accepts_the_valid_items_and_reports_each(
 
 
 def test_batch_over_1000_events_is_rejected(client: TestClient, tmp_path: Path) -> None:
-    settings = Settings(api_keys="key-1", max_body_bytes=10_000_000, data_dir=tmp_path)  # type: ignore[arg-type]
-    with TestClient(create_app(settings, sink=MemorySink())) as big_client:
+    with ingest_client(MemorySink(), tmp_path, max_body_bytes=10_000_000) as big_client:
         response = big_client.post(
             "/v1/events/batch", json={"events": [ACTIVE] * 1001}, headers=KEY
         )
@@ -170,10 +162,8 @@ def test_a_body_that_is_not_declared_json_gets_415(
 
 
 def test_a_key_over_its_rate_limit_gets_429_with_retry_after(tmp_path: Path) -> None:
-    settings = Settings(
-        api_keys="key-1,key-2", rate_limit_per_s=0.5, rate_limit_burst=2, data_dir=tmp_path
-    )  # type: ignore[arg-type]
-    with TestClient(create_app(settings, sink=MemorySink())) as limited:
+    limits = {"rate_limit_per_s": 0.5, "rate_limit_burst": 2}
+    with ingest_client(MemorySink(), tmp_path, "key-1,key-2", **limits) as limited:
         statuses = [limited.post("/v1/events", json=ACTIVE, headers=KEY) for _ in range(3)]
         assert [r.status_code for r in statuses] == [202, 202, 429]
         assert statuses[2].headers["Retry-After"] == "2"

@@ -14,8 +14,7 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from services.ingest.app import create_app
-from services.settings import Settings
+from tests.support.ingest import ingest_client
 from tests.support.sinks import MemorySink
 from tests.support.sources import stripe_events, stripe_request, zendesk_event, zendesk_request
 
@@ -26,19 +25,9 @@ BIG = "x" * 70_000
 
 
 @pytest.fixture
-def sink() -> MemorySink:
-    return MemorySink()
-
-
-@pytest.fixture
 def client(sink: MemorySink, tmp_path: Path) -> Iterator[TestClient]:
-    settings = Settings(
-        api_keys="key-1",  # type: ignore[arg-type]
-        data_dir=tmp_path,
-        stripe_webhook_secrets="whsec_1",  # type: ignore[arg-type]
-        zendesk_webhook_secrets="zd-secret",  # type: ignore[arg-type]
-    )
-    with TestClient(create_app(settings, sink=sink)) as test_client:
+    secrets = {"stripe_webhook_secrets": "whsec_1", "zendesk_webhook_secrets": "zd-secret"}
+    with ingest_client(sink, tmp_path, **secrets) as test_client:
         yield test_client
 
 
@@ -80,8 +69,7 @@ def test_a_batch_rejects_the_oversized_item_and_writes_the_others(
 
 
 def test_the_event_limit_is_configurable(sink: MemorySink, tmp_path: Path) -> None:
-    settings = Settings(api_keys="key-1", data_dir=tmp_path, max_event_bytes=100_000)  # type: ignore[arg-type]
-    with TestClient(create_app(settings, sink=sink)) as roomy:
+    with ingest_client(sink, tmp_path, max_event_bytes=100_000) as roomy:
         event = {**PAYMENT, "properties": {"b": BIG}}
         assert roomy.post("/v1/events", json=event, headers=KEY).status_code == 202
 
@@ -204,8 +192,7 @@ def test_numbers_json_cannot_carry_are_refused_by_every_json_endpoint(
 
 
 def test_an_account_update_over_the_event_limit_gets_413(sink: MemorySink, tmp_path: Path) -> None:
-    settings = Settings(api_keys="key-1", data_dir=tmp_path, max_event_bytes=1024)  # type: ignore[arg-type]
-    with TestClient(create_app(settings, sink=sink)) as tight:
+    with ingest_client(sink, tmp_path, max_event_bytes=1024) as tight:
         traits = {"account_id": "acme", "name": "🚀" * 200, "segment": "🚀" * 100}
         response = tight.post("/v1/accounts", json=traits, headers=KEY)
     assert response.status_code == 413 and "1024 bytes" in response.json()["detail"]

@@ -16,6 +16,7 @@ from segment.analytics import Client
 
 from services.ingest.app import create_app
 from services.settings import Settings
+from tests.support.ingest import ingest_client
 from tests.support.sinks import MemorySink
 from tests.support.sources import (
     ZENDESK_TEST_SECRET,
@@ -35,19 +36,12 @@ def message(method: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def sink() -> MemorySink:
-    return MemorySink()
-
-
-@pytest.fixture
 def client(sink: MemorySink, tmp_path: Path) -> Iterator[TestClient]:
-    settings = Settings(
-        api_keys="key-1",  # type: ignore[arg-type]
-        data_dir=tmp_path,
-        stripe_webhook_secrets="whsec_old,whsec_new",  # type: ignore[arg-type]
-        zendesk_webhook_secrets=ZENDESK_TEST_SECRET,  # type: ignore[arg-type]
-    )
-    with TestClient(create_app(settings, sink=sink)) as test_client:
+    secrets = {
+        "stripe_webhook_secrets": "whsec_old,whsec_new",
+        "zendesk_webhook_secrets": ZENDESK_TEST_SECRET,
+    }
+    with ingest_client(sink, tmp_path, **secrets) as test_client:
         yield test_client
 
 
