@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -12,18 +10,14 @@ import pytest
 import yaml
 
 from tests.support.metrics import exported, queried
+from tests.support.programs import program
 
 RULES = Path(__file__).parent.parent / "deploy" / "prometheus"
 
 
 @pytest.fixture(scope="module")
 def promtool() -> str:
-    found = shutil.which("promtool")
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail("promtool is missing: .ci/run installs Debian's prometheus package")
-        pytest.skip("promtool is not installed (apt-get install prometheus)")
-    return found
+    return program("promtool", "prometheus")
 
 
 def run(promtool: str, *args: str) -> subprocess.CompletedProcess[str]:

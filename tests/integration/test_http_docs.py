@@ -3,9 +3,7 @@ CDN."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -18,6 +16,7 @@ from services.ingest.app import create_app as ingest_app
 from services.scorer.app import create_app as scorer_app
 from services.settings import Settings
 from tests.support.live_app import live_app
+from tests.support.programs import program
 from tests.support.sinks import MemorySink
 
 REFERENCE = re.compile(r"""(?:src|href)=["']([^"']+)["']|url:\s*["']([^"']+)["']""")
@@ -60,12 +59,7 @@ def test_only_swagger_files_are_served_under_docs_assets(tmp_path: Path) -> None
 
 @pytest.fixture(scope="module")
 def chromium() -> str:
-    found = shutil.which("chromium")
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is missing: .ci/run installs Debian's chromium package")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    return found
+    return program("chromium", "chromium")
 
 
 def rendered(chromium: str, url: str, profile: Path) -> str:

@@ -3,16 +3,15 @@ its pages."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+
+from tests.support.programs import program
 
 AXE = Path(__file__).parent / "axe" / "axe.min.js"
 LAPTOP, PHONE = (1366, 900), (390, 844)
@@ -20,12 +19,7 @@ LAPTOP, PHONE = (1366, 900), (390, 844)
 
 def chromium_paths() -> tuple[str, str]:
     """Chromium and chromedriver; a failure in CI (.ci/run installs them), a skip elsewhere."""
-    browser, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if browser is None or driver is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium or chromedriver is missing: .ci/run installs them")
-        pytest.skip("chromium and chromium-driver are not installed (apt-get install them)")
-    return browser, driver
+    return program("chromium", "chromium"), program("chromedriver", "chromium-driver")
 
 
 @contextmanager
