@@ -27,6 +27,7 @@ from services.kafka.topics import ensure_topics, topic_names
 from services.local.broker import Broker
 from services.settings import Settings
 from tests.support.changes import risk_change
+from tests.support.faults import fail_on
 from tests.support.waiting import eventually
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
@@ -49,14 +50,9 @@ def store(session: Session, batch: list[RawMessage]) -> tuple[int, list[DeadLett
 def test_a_record_the_database_refuses_is_dead_lettered_and_the_rest_stored(
     sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = consumer_module.record_change
-
-    def refusing(session: Session, change: Any, *args: Any) -> Any:
-        if change.account_id == "acct-bad":
-            raise ValueError("value too long for type character varying(64)")
-        return real(session, change, *args)
-
-    monkeypatch.setattr(consumer_module, "record_change", refusing)
+    refused = ValueError("value too long for type character varying(64)")
+    fail_on(monkeypatch, consumer_module, "record_change", refused,
+            lambda _session, change, *_: change.account_id == "acct-bad")  # fmt: skip
     batch = [
         record(0, encode(risk_change(account="acct-1"))),
         record(1, encode(risk_change(account="acct-bad"))),

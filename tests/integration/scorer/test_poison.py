@@ -11,13 +11,13 @@ import orjson
 import pytest
 from kafka import KafkaProducer
 
-from schemas import Event
 from services.kafka.topics import topic_names
 from services.local.broker import Broker
 from services.scorer import batch
 from services.scorer.model import default_model
 from services.scorer.worker import ScorerWorker
 from tests.support.events import T0, days, event
+from tests.support.faults import fail_on
 from tests.support.scorer_process import ScorerCluster, scorer_cluster
 from tests.support.waiting import eventually
 
@@ -70,14 +70,8 @@ async def test_a_record_the_model_keeps_failing_on_is_dead_lettered_and_skipped(
 ) -> None:
     """A fault in the model on one input: the worker starts over from its stored state, and
     after the second failure dead-letters that record and scores the rest."""
-    real_apply = batch.apply
-
-    def apply_failing_on_poison(state: Any, ev: Event, *args: Any) -> Any:
-        if ev.event_id == "poison":
-            raise KeyError("no such aggregate")
-        return real_apply(state, ev, *args)
-
-    monkeypatch.setattr(batch, "apply", apply_failing_on_poison)
+    fail_on(monkeypatch, batch, "apply", KeyError("no such aggregate"),
+            lambda _state, ev, *_: ev.event_id == "poison")  # fmt: skip
     poison = event("usage", "active", account="acct-p", user_id="u1", event_id="poison")
     failed = event("payment", "payment_failed", account="acct-q", invoice_id="in1", at=T0)
     with scorer_cluster(broker, f"p2-{tmp_path.name}-", tmp_path) as cluster:
