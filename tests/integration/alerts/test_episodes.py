@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -38,7 +39,9 @@ def the_alert(session: Session) -> AlertRow:
     return session.scalars(select(AlertRow)).one()
 
 
-def setup_endpoint(sessions: sessionmaker[Session]) -> None:
+@pytest.fixture(autouse=True)
+def endpoint(sessions: sessionmaker[Session]) -> None:
+    """An endpoint taking every event type, so that each notification is written."""
     with sessions.begin() as session:
         create_endpoint(session, "http://127.0.0.1:9/hook", None, list(EVENT_TYPES), T0, BOX)
 
@@ -46,7 +49,6 @@ def setup_endpoint(sessions: sessionmaker[Session]) -> None:
 def test_an_episode_is_one_alert_notified_when_raised_worse_and_over(
     sessions: sessionmaker[Session],
 ) -> None:
-    setup_endpoint(sessions)
     changes(
         sessions, ("green", "yellow"), ("yellow", "yellow"), ("yellow", "red"), ("red", "green")
     )
@@ -61,7 +63,6 @@ def test_an_episode_is_one_alert_notified_when_raised_worse_and_over(
 
 
 def test_a_worse_change_wakes_a_snoozed_alert_at_once(sessions: sessionmaker[Session]) -> None:
-    setup_endpoint(sessions)
     changes(sessions, ("green", "yellow"))
     with sessions.begin() as session:
         snooze(session, the_alert(session), T0 + timedelta(hours=4), "kim", "on a call", T0)
@@ -79,7 +80,6 @@ def test_a_worse_change_wakes_a_snoozed_alert_at_once(sessions: sessionmaker[Ses
 def test_a_snooze_that_ends_while_at_risk_reopens_and_notifies(
     sessions: sessionmaker[Session],
 ) -> None:
-    setup_endpoint(sessions)
     changes(sessions, ("green", "red"))
     with sessions.begin() as session:
         snooze(session, the_alert(session), T0 + timedelta(hours=1), "kim", None, T0)
@@ -95,7 +95,6 @@ def test_a_snooze_that_ends_while_at_risk_reopens_and_notifies(
 def test_an_acknowledged_alert_is_quiet_until_it_gets_worse(
     sessions: sessionmaker[Session],
 ) -> None:
-    setup_endpoint(sessions)
     changes(sessions, ("green", "yellow"))
     with sessions.begin() as session:
         acknowledge(session, the_alert(session), "kim", T0)
@@ -108,7 +107,6 @@ def test_an_acknowledged_alert_is_quiet_until_it_gets_worse(
 
 
 def test_a_flapping_account_keeps_one_alert(sessions: sessionmaker[Session]) -> None:
-    setup_endpoint(sessions)
     flaps = [("green", "yellow"), ("yellow", "green")] * 4
     changes(sessions, *flaps)
     alerts, kinds, sent = state(sessions)
@@ -121,7 +119,6 @@ def test_a_flapping_account_keeps_one_alert(sessions: sessionmaker[Session]) -> 
 def test_resolving_by_hand_closes_the_episode_until_it_gets_worse(
     sessions: sessionmaker[Session],
 ) -> None:
-    setup_endpoint(sessions)
     changes(sessions, ("green", "yellow"))
     with sessions.begin() as session:
         resolve(session, the_alert(session), "kim", "customer called back", T0)
