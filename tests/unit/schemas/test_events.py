@@ -26,6 +26,9 @@ VALID_PROPERTIES: dict[str, dict[str, Any]] = {
     "subscription_changed": {"mrr_before": 100, "mrr_after": 50},
 }
 
+LOGIN = {"account_id": "a", "kind": "usage", "type": "login"}
+"""A valid event with nothing but what a client must send."""
+
 
 def errors_of(data: dict[str, Any]) -> list[tuple[list[str | int], str]]:
     with pytest.raises(ValidationError) as info:
@@ -69,27 +72,17 @@ def test_unknown_kind_is_reported_on_kind() -> None:
 
 
 def test_event_time_without_timezone_is_rejected() -> None:
-    data = {
-        "account_id": "a",
-        "kind": "usage",
-        "type": "login",
-        "occurred_at": "2026-11-01T10:00:00",
-    }
+    data = {**LOGIN, "occurred_at": "2026-11-01T10:00:00"}
     assert errors_of(data) == [(["occurred_at"], "timezone_aware")]
 
 
 def test_unknown_top_level_fields_are_rejected() -> None:
-    data = {"account_id": "a", "kind": "usage", "type": "login", "colour": "red"}
+    data = {**LOGIN, "colour": "red"}
     assert errors_of(data) == [(["colour"], "extra_forbidden")]
 
 
 def test_event_time_is_normalised_to_utc() -> None:
-    data = {
-        "account_id": "a",
-        "kind": "usage",
-        "type": "login",
-        "occurred_at": "2026-11-01T10:00:00+02:00",
-    }
+    data = {**LOGIN, "occurred_at": "2026-11-01T10:00:00+02:00"}
     parsed = EVENT_IN_ADAPTER.validate_python(data)
     assert parsed.occurred_at == datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
     assert parsed.occurred_at.utcoffset() is not None
@@ -97,16 +90,12 @@ def test_event_time_is_normalised_to_utc() -> None:
 
 def test_complete_fills_ingest_owned_fields_and_keeps_client_ones() -> None:
     now = datetime(2026, 11, 2, tzinfo=UTC)
-    anonymous = EVENT_IN_ADAPTER.validate_python(
-        {"account_id": "a", "kind": "usage", "type": "login"}
-    )
+    anonymous = EVENT_IN_ADAPTER.validate_python(LOGIN)
     filled = complete(anonymous, event_id="gen-1", received_at=now, source="api")
     assert (filled.event_id, filled.occurred_at, filled.received_at, filled.source) == (
         "gen-1", now, now, "api",
     )  # fmt: skip
-    own = EVENT_IN_ADAPTER.validate_python(
-        {"event_id": "mine", "account_id": "a", "kind": "usage", "type": "login", "source": "sdk"}
-    )
+    own = EVENT_IN_ADAPTER.validate_python({**LOGIN, "event_id": "mine", "source": "sdk"})
     kept = complete(own, event_id="gen-2", received_at=now, source="api")
     assert (kept.event_id, kept.source) == ("mine", "sdk")
 
