@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 from churn_plan import PATTERNS, Account, Config, plan
-from churn_sim import account_records
+from churn_sim import records
 
 from schemas import EVENT_ADAPTER, AccountUpdate, Event
 from services.scorer.backtest.baselines import BASELINES
@@ -32,9 +32,11 @@ from services.scorer.model import HealthModel, default_model, load_model
 PATTERN_KEYS = ("auc_account_30d", "churners_flagged_14d_share", "lead_days_quartiles")
 
 
-def account_stream(config: Config, account: Account) -> Iterator[Record]:
-    """One simulated account's records, validated as the backtest reads a history file."""
-    for value in account_records(config, account):
+def stream(config: Config, accounts: list[Account]) -> Iterator[Record]:
+    """The simulated accounts' records in event-time order, validated as the backtest reads a
+    history file (in time order, each segment's accounts are the population its accounts are
+    judged beside, as on a scorer partition)."""
+    for value in records(config, accounts):
         item: Event | AccountUpdate = (
             EVENT_ADAPTER.validate_python(value)
             if "kind" in value
@@ -51,8 +53,8 @@ def replay_simulation(config: Config, accounts: list[Account], model: HealthMode
     run.days = config.days
     for account in accounts:
         run.ensure(account.account_id)  # an account without records still counts
-        for record in account_stream(config, account):
-            run.feed(record)
+    for record in stream(config, accounts):
+        run.feed(record)
     replayed = run.finish(config.days)
     truth = {a.account_id: a for a in accounts}
     for known in replayed.accounts:

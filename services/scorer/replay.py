@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -11,6 +11,7 @@ from services.kafka.messages import RawMessage
 from services.scorer.batch import Rejected, decode
 from services.scorer.model import AccountState, HealthModel, apply, apply_traits, last_health
 from services.scorer.model.apply import components_of, sentence
+from services.scorer.state.partitions import PartitionStates
 
 KIND_ORDER = {"account": 0, "usage": 1, "ticket": 2, "payment": 3}
 """At equal times an account update comes first, so the event is judged with the new traits."""
@@ -34,13 +35,12 @@ def recompute(
     now: datetime,
     max_future_s: float | None = None,
 ) -> Replayed:
-    """Fold each account's events into fresh state in event-time order under `model`; events
-    dated more than `max_future_s` after `now` are left out, as the live scorer leaves them."""
+    """Fold the events into fresh states in event-time order under `model`, the accounts of a
+    partition each other's population as in the scorer; events dated more than `max_future_s`
+    after `now` are left out, as the live scorer leaves them."""
     latest = None if max_future_s is None else now + timedelta(seconds=max_future_s)
     result = Replayed()
-    items: dict[str, list[tuple[datetime, int, int, int, Event | AccountUpdate]]] = defaultdict(
-        list
-    )
+    items: list[tuple[datetime, int, int, int, Event | AccountUpdate]] = []
     for msg in messages:
         kind = topic_kinds[msg.topic]
         item = decode(msg, kind)
@@ -51,20 +51,25 @@ def recompute(
         if latest is not None and not isinstance(item, AccountUpdate) and at > latest:
             result.outcomes["future"] += 1
             continue
-        items[item.account_id].append((at, KIND_ORDER[kind], msg.partition, msg.offset, item))
+        items.append((at, KIND_ORDER[kind], msg.partition, msg.offset, item))
         result.partitions[item.account_id] = msg.partition
-    for account_id in sorted(items):
-        state = result.states[account_id] = AccountState(account_id)
-        for *_, item in sorted(items[account_id], key=lambda entry: entry[:4]):
-            if isinstance(item, AccountUpdate):
-                apply_traits(state, item)
-                result.outcomes["traits"] += 1
-                continue
-            seen = state.events_seen
-            _, change = apply(state, item, model, now)
-            result.outcomes["scored" if state.events_seen > seen else "duplicate"] += 1
-            if change is not None:
-                result.changes.append(change)
+    held = PartitionStates()
+    held.place(result.partitions)
+    for *_, item in sorted(items, key=lambda entry: entry[:4]):
+        state = result.states.get(item.account_id)
+        if state is None:
+            state = result.states[item.account_id] = AccountState(item.account_id)
+            held.put(item.account_id, state)
+        if isinstance(item, AccountUpdate):
+            apply_traits(state, item)
+            result.outcomes["traits"] += 1
+            continue
+        seen = state.events_seen
+        _, change = apply(state, item, model, now)
+        result.outcomes["scored" if state.events_seen > seen else "duplicate"] += 1
+        if change is not None:
+            result.changes.append(change)
+    result.changes.sort(key=lambda change: (change.account_id, change.seq))
     return result
 
 

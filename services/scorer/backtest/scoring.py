@@ -14,18 +14,24 @@ from services.scorer.model import (
     last_health,
 )
 from services.scorer.model.evaluate import Evaluation
+from services.scorer.model.population import Population
 
 
 class ModelScorer:
     """A model file's scoring of accounts, as the scorer does it: events folded in with `apply`,
-    silence judged with `evaluate` at each midnight."""
+    silence judged with `evaluate` at each midnight. The accounts are each other's population,
+    as a scorer partition's are: feed them in event-time order for their segments' levels to be
+    the scorer's."""
 
     def __init__(self, model: HealthModel) -> None:
         self.model = model
+        self.population = Population()
 
     def new_state(self, account_id: str) -> AccountState:
         """The state of an account nothing is known of."""
-        return AccountState(account_id)
+        state = AccountState(account_id)
+        self.population.add(state)
+        return state
 
     def traits(self, state: AccountState, update: AccountUpdate) -> None:
         """Merge an account update."""

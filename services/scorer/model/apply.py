@@ -99,6 +99,9 @@ def last_health(
 
 def apply_traits(state: AccountState, update: AccountUpdate) -> AccountState:
     """Merge the traits an account update sets; fields it leaves out keep their value."""
+    segment = state.traits.get("segment")
+    if state.population is not None and update.segment not in (None, segment):
+        state.population.move(state, segment, update.segment)
     for name in TRAIT_FIELDS:
         value = getattr(update, name)
         if value is not None:

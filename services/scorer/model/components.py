@@ -118,8 +118,9 @@ def usage(state: AccountState, spec: Spec, at: int) -> Part:
     norm = window.norm()
     if norm is not None and norm[0] < rules.activity_min_norm:
         norm = None
+    segment = (1.0, 1.0) if norm is None else segment_levels(state, spec, at)
     if norm is not None:
-        signals.append(_activity(window.week, *norm, spec))
+        signals.append(_activity(window.week, *norm, spec, segment[0]))
     seats = state.traits.get("seats")
     if seats:
         active, exact = state.users.count(window.since)
@@ -140,7 +141,7 @@ def usage(state: AccountState, spec: Spec, at: int) -> Part:
         signals.append(Signal("usage.breadth", breadth, text, (len(used), len(keys), which)))
     cap = None
     if norm is not None:
-        cap = _declined(window.week, window.prior, norm[0], rules)
+        cap = _declined(window.week, window.prior, norm[0], segment, rules)
     if norm is not None and idle >= max(rules.stopped_days, 7 * rules.stopped_events / norm[0]):
         text = (
             "usage stopped: no product activity for {:.0f} days,"
@@ -150,10 +151,29 @@ def usage(state: AccountState, spec: Spec, at: int) -> Part:
     return Part("usage", _weighted(signals, rules.signal_weights), False, signals, cap)
 
 
-def _declined(week: int, prior: int, norm: float, rules: UsageRules) -> tuple[str, Signal] | None:
-    """Both this week and the week before well below the norm: a slide, not a quiet week."""
+def segment_levels(state: AccountState, spec: Spec, at: int) -> tuple[float, float]:
+    """How the account's segment uses the product this week and the week before, against its
+    norm (1.0: as usual, or not known); the account's own week is judged against its norm times
+    its segment's (population.py)."""
+    population = state.population
+    if population is None:
+        return 1.0, 1.0
+    segment = state.traits.get("segment")
+    today = at // DAY
+    this = population.level(segment, spec, today)
+    prior = population.level(segment, spec, spec.calendar.days.back(today, spec.time.recent_days))
+    return (1.0 if this is None else this), (1.0 if prior is None else prior)
+
+
+def _declined(
+    week: int, prior: int, norm: float, segment: tuple[float, float], rules: UsageRules
+) -> tuple[str, Signal] | None:
+    """Both this week and the week before well below the norm (times the segment's level each
+    week): a slide, not a quiet week."""
     k = rules.prior_events
-    if max(week + k, prior + k) >= rules.decline_ratio * (norm + k):
+    if week + k >= rules.decline_ratio * (
+        norm * segment[0] + k
+    ) or prior + k >= rules.decline_ratio * (norm * segment[1] + k):
         return None
     text = "usage fell: this week and the week before ran at {:.0f}% and {:.0f}% of its norm"
     args = (100 * week / norm, 100 * prior / norm)
@@ -168,9 +188,13 @@ def _norm_label(which: str, recent_days: int, baseline_days: int, long_days: int
     return f"its norm of {baseline_days // 7} to {long_days // 7} weeks ago"
 
 
-def _activity(week: int, norm: float, which: str, spec: Spec) -> Signal:
-    """This week's activity against the norm: full marks from `activity_full_ratio` of it,
-    none at `activity_zero_ratio`."""
+SEGMENT_QUIET = ", while its segment runs at {:.0f}% of its usual level"
+"""Added to the activity signal when the account's segment is quiet this week."""
+
+
+def _activity(week: int, norm: float, which: str, spec: Spec, segment: float = 1.0) -> Signal:
+    """This week's activity against the norm times the segment's level: full marks from
+    `activity_full_ratio` of it, none at `activity_zero_ratio`."""
     rules, time, ratio = spec.usage, spec.time, week / norm
     args: tuple[Any, ...]
     if week == 0:
@@ -188,8 +212,10 @@ def _activity(week: int, norm: float, which: str, spec: Spec) -> Signal:
             )
         else:
             text, args = "weekly activity is at or above {}", (label,)
+    if segment < 0.95:
+        text, args = text + SEGMENT_QUIET, (*args, 100 * segment)
     span = rules.activity_full_ratio - rules.activity_zero_ratio
-    shrunk = (week + rules.prior_events) / (norm + rules.prior_events)
+    shrunk = (week + rules.prior_events) / (norm * segment + rules.prior_events)
     score = clamp(100 * (shrunk - rules.activity_zero_ratio) / span)
     return Signal("usage.activity", score, text, args)
 

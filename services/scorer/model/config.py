@@ -120,6 +120,20 @@ class UsageRules(_Strict):
         "many events holds the account at red: a collapse is never averaged away by clean "
         "billing and support, and a small account's quiet week is not a collapse.",
     )
+    population_min_accounts: float = Field(
+        20,
+        gt=0,
+        description="Accounts of a segment active on a usual day (on one scorer partition) from "
+        "which an account's activity is judged against its segment's: when the segment's week "
+        "runs below its norm, so may the account's.",
+    )
+    population_dip_ratio: float = Field(
+        0.85,
+        gt=0,
+        le=1,
+        description="A segment's week at this share of its norm or above counts as usual: a few "
+        "dozen accounts' weeks wander by several percent, which is no season.",
+    )
     recency_grace_days: float = Field(2, ge=0)
     recency_zero_days: float = Field(21, gt=0)
     time_to_value_days: float = Field(14, gt=0, description="Onboarding: days to first value.")

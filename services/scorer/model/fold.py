@@ -38,7 +38,10 @@ def fold_usage(state: AccountState, event: Event, spec: Spec, t: int) -> Critica
     if event.type == "nps_response":
         state.nps = _newest(state.nps, t, float(props.score), NPS_KEEP)
         return None
-    state.activity[day] = state.activity.get(day, 0) + 1
+    before = state.activity.get(day, 0)
+    state.activity[day] = before + 1
+    if not before and state.population is not None:
+        state.population.note_active(state.traits.get("segment"), day)
     state.last_active = max(state.last_active or t, t)
     user = getattr(props, "user_id", None)
     if user:

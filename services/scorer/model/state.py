@@ -8,9 +8,12 @@ Redelivered messages are recognised by their topic offset, repeated event ids by
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.scorer.model.sketch import ActiveUsers
+
+if TYPE_CHECKING:
+    from services.scorer.model.population import Population
 
 DAY = 86_400
 ID_WINDOW = 32
@@ -81,6 +84,8 @@ class AccountState:
     pending: list[str] = field(default_factory=list)  # event ids since the last change
     # derived, never stored: component results and the last evaluation, reused while valid
     cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    # the accounts this one's usage is judged beside (population.py), set by whoever holds it
+    population: Population | None = field(default=None, repr=False, compare=False)
 
     def redelivered(self, position: tuple[str, int] | None) -> bool:
         """Whether the message at `position` (topic kind, offset) was applied already; if not,
@@ -175,7 +180,7 @@ class AccountState:
     def to_dict(self) -> dict[str, Any]:
         """Plain data for the changelog (day-keyed maps become [day, value] pairs)."""
         data = dict(vars(self))
-        del data["cache"]
+        del data["cache"], data["population"]
         for name in ("activity", "weeks", "opened", "daily", "daily_parts"):
             data[name] = sorted(getattr(self, name).items())
         data["recent_ids"] = "".join(self.recent_ids)
