@@ -7,13 +7,15 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Connection,
     ForeignKey,
     Index,
     LargeBinary,
     String,
     Text,
+    event,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Mapper, mapped_column
 
 from services.db.sql import Base
 
@@ -61,6 +63,27 @@ class AlertRow(Base):
     snoozed_until: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     resolution: Mapped[str | None] = mapped_column(String(16), comment="recovered or manual")
+    urgency: Mapped[int] = mapped_column(
+        default=0, comment="The inbox's order: 7 open critical ... 0 resolved warning."
+    )
+
+
+STATUS_URGENCY = {"open": 3, "acknowledged": 2, "snoozed": 1, "resolved": 0}
+"""Where each status sits in the inbox, most urgent highest."""
+
+
+def urgency(status: str, severity: str) -> int:
+    """An alert's place in the inbox: by status, then critical before warning; highest first."""
+    return STATUS_URGENCY.get(status, 0) * 2 + (1 if severity == "critical" else 0)
+
+
+@event.listens_for(AlertRow, "before_insert")
+@event.listens_for(AlertRow, "before_update")
+def _keep_inbox_order(_mapper: Mapper[AlertRow], _connection: Connection, alert: AlertRow) -> None:
+    """Every write of an alert keeps its inbox order (urgency, then latest activity) current."""
+    alert.urgency = urgency(alert.status or "open", alert.severity)
+    if alert.updated_at is None:
+        alert.updated_at = alert.created_at
 
 
 class AlertEventRow(Base):

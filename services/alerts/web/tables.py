@@ -67,3 +67,10 @@ HEALTH_CHANGES_BY_TIME = Index(
 """The workspace reads an account's changes by event time (sparklines, the 90-day chart)."""
 ALERTS_BY_STATUS = Index("ix_alerts_status_account", AlertRow.status, AlertRow.account_id)
 """The accounts list's "open alert" filter reads which accounts have an active alert."""
+ALERTS_INBOX = Index("ix_alerts_inbox", AlertRow.urgency, AlertRow.updated_at, AlertRow.id)
+"""The inbox reads alerts in its order (most urgent, then latest activity first) by scanning this
+index backwards, a page at a time; its status filters are ranges of `urgency`."""
+ALERTS_INBOX_BY_OWNER = Index(
+    "ix_alerts_owner_inbox", AlertRow.csm_owner, AlertRow.urgency, AlertRow.updated_at, AlertRow.id
+)
+"""A CSM's own inbox ("Mine", or any owner filter) in the same order."""
