@@ -60,16 +60,23 @@ def main() -> None:
     parser.add_argument("--database-url", required=True, help="A PostgreSQL URL; it is recreated.")
     parser.add_argument("--accounts", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument(
+        "--reuse", action="store_true", help="Time the database a previous run seeded, as it is."
+    )
     args = parser.parse_args()
-    fresh_database(args.database_url)
+    started = time.perf_counter()
+    if not args.reuse:
+        fresh_database(args.database_url)
     engine = make_engine(args.database_url)
     upgrade_db(engine)
-    started = time.perf_counter()
-    seed(engine, args.accounts)
+    if not args.reuse:
+        seed(engine, args.accounts)
     with engine.connect() as connection:
         changes = connection.execute(text("SELECT count(*) FROM health_changes")).scalar_one()
-        alerts = connection.execute(text("SELECT count(*) FROM alerts")).scalar_one()
-    print(f"seeded {args.accounts:,} accounts, {changes:,} changes, {alerts:,} open alerts "
+        counted = text("SELECT status = 'resolved', count(*) FROM alerts GROUP BY 1")
+        alerts: dict[bool, int] = {resolved: n for resolved, n in connection.execute(counted)}
+    print(f"{'reused' if args.reuse else 'seeded'} {args.accounts:,} accounts, {changes:,} "
+          f"changes, {alerts.get(False, 0):,} active and {alerts.get(True, 0):,} resolved alerts "
           f"in {time.perf_counter() - started:.0f} s")  # fmt: skip
     with tempfile.TemporaryDirectory() as data_dir:
         settings = Settings(
@@ -112,7 +119,10 @@ def measure(base: str, runs: int) -> None:
             "/accounts?band=yellow&segment=enterprise",
             "/accounts?owner=mine", "/accounts?q=company%200421", "/accounts?q=acct-0999",
             "/accounts?stale=1", "/accounts?open=1&page=40", "/accounts/acct-000042",
-            "/alerts", "/alerts?status=all&page=300", "/alerts?owner=mine&band=red", "/deliveries",
+            "/alerts", "/alerts?page=1000", "/alerts?status=all&page=300",
+            "/alerts?status=all&page=4000", "/alerts?status=snoozed", "/alerts?owner=mine",
+            "/alerts?owner=mine&band=red", "/alerts?band=red&segment=enterprise",
+            "/alerts?q=company%200421", "/deliveries",
             f"/alerts/live?since={since.group(1)}",
             f"/accounts/acct-000042/live?version={version.group(1)}",
         ]  # fmt: skip

@@ -1,5 +1,7 @@
 """Seeds a database with N accounts for bench/workspace.py: traits, a health snapshot, 2-5 risk
-changes over 90 days each, and an open alert for those at risk. PostgreSQL rows go in with COPY."""
+changes over 90 days each, an active alert for those at risk (most open, some acknowledged or
+snoozed, raised over the last three weeks) and, for most accounts, an older resolved one.
+PostgreSQL rows go in with COPY."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
+
+from services.alerts.tables import urgency
 
 SEGMENTS = ("enterprise", "mid_market", "self_serve")
 OWNERS = tuple(f"csm{n}@example.com" for n in range(1, 41))
@@ -73,13 +77,28 @@ def rows(count: int, now: datetime, seed: int = 11) -> Iterator[tuple[str, list[
         }  # fmt: skip
         yield "account_health", [account, band, score, seq, json.dumps(snapshot), now]
         yield "account_list", [*traits, band, RISK[band], score, stale, now]
+        if seq >= 2 and rng.random() < 0.6:  # an earlier episode, over
+            raised = now - timedelta(days=rng.randint(30, 85), hours=rng.randint(0, 23))
+            yield "alerts", _alert(f"alert_{n:06d}_1", account, 1, "resolved", "yellow", score,
+                                   segment, owner, raised, raised + timedelta(days=3))  # fmt: skip
         if band != "green":
-            yield "alerts", [
-                f"alert_{n:06d}", f"{account}:{seq}", f"{account}:{seq}", account,
-                "warning" if band == "yellow" else "critical", "open", band, score,
-                0 if band == "red" else 1, "[]", f"{account} is {band}", segment, owner,
-                now - timedelta(days=1), now - timedelta(days=1),
-            ]  # fmt: skip
+            raised = now - timedelta(days=rng.randint(1, 20), hours=rng.randint(0, 23))
+            status = rng.choices(("open", "acknowledged", "snoozed"), (80, 12, 8))[0]
+            touched = raised + timedelta(hours=rng.randint(0, 24)) if status != "open" else raised
+            yield "alerts", _alert(f"alert_{n:06d}", account, seq, status, band, score, segment,
+                                   owner, raised, touched)  # fmt: skip
+
+
+def _alert(
+    alert_id: str, account: str, seq: int, status: str, band: str, score: float | None,
+    segment: str, owner: str, raised: datetime, touched: datetime,
+) -> list[Any]:  # fmt: skip
+    severity = "critical" if band == "red" else "warning"
+    return [
+        alert_id, f"{account}:{seq}", f"{account}:{seq}", account, severity, status, band, score,
+        0 if band == "red" else 1, "[]", f"{account} is {band}", segment, owner, raised, touched,
+        urgency(status, severity),
+    ]  # fmt: skip
 
 
 COLUMNS = {
@@ -89,7 +108,7 @@ COLUMNS = {
     "current_band, current_score, payload",
     "account_health": "account_id, band, score, last_change_seq, snapshot, updated_at",
     "alerts": "id, change_id, latest_change_id, account_id, severity, status, band, score, "
-    "worst_rank, critical_seen, title, segment, csm_owner, created_at, updated_at",
+    "worst_rank, critical_seen, title, segment, csm_owner, created_at, updated_at, urgency",
 }
 
 
@@ -106,7 +125,8 @@ def seed(engine: Engine, count: int, now: datetime | None = None) -> None:
             with cursor.copy(f"COPY {table} ({COLUMNS[table]}) FROM STDIN") as copy:  # type: ignore[attr-defined]
                 for row in by_table[table]:
                     copy.write_row(row)
-        cursor.execute("ANALYZE")
         connection.commit()
     finally:
         connection.close()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as settled:
+        settled.exec_driver_sql("VACUUM ANALYZE")  # as autovacuum leaves a settled database
