@@ -19,7 +19,7 @@ from services.alerts.web.queries import (
     list_accounts,
 )
 from services.alerts.web.render import page
-from services.alerts.web.words import current_reasons, score_text
+from services.alerts.web.words import current_reasons, parse_time, score_text
 from services.scorer.model import HealthModel
 
 router = APIRouter(include_in_schema=False)
@@ -82,6 +82,7 @@ def story_context(story: AccountStory, model: HealthModel, now: datetime) -> dic
         "bands": bands,
         "reasons": current_reasons(snapshot, latest),
         "changes": list(reversed(story.changes)),
+        "change_times": {c["change_id"]: parse_time(c["occurred_at"]) for c in story.changes},
         "version": _version(story),
     }
 

@@ -8,12 +8,13 @@ from datetime import datetime
 from typing import Any
 
 BAND_WHY = {
-    "red": "Why it is at risk",
-    "yellow": "Why it is on watch",
-    "green": "Why it is healthy",
+    "red": "Why it is red",
+    "yellow": "Why it is yellow",
+    "green": "Why it is green",
     "unknown": "Why there is no score",
 }
-BAND_LABEL = {"red": "At risk", "yellow": "Watch", "green": "Healthy", "unknown": "No data"}
+BAND_LABEL = {"red": "Red", "yellow": "Yellow", "green": "Green", "unknown": "Unknown"}
+"""Bands are called by their colour everywhere, as the API, webhooks, Slack and email name them."""
 WEAK_BELOW = 60.0
 """A component scoring under this is named among the current reasons."""
 COMPONENT_WORDS = {
@@ -82,7 +83,7 @@ def current_reasons(
     if not reasons:
         score = snapshot.get("score")
         if band == "green":
-            reasons.append("Healthy: every part of the score is in good shape.")
+            reasons.append("Every part of the score is in good shape.")
         elif score is None:
             reasons.append("Not enough data yet to score this account.")
         else:

@@ -89,7 +89,8 @@ def test_the_account_page_tells_its_story(client: TestClient) -> None:
     page = client.get("/accounts/acme")
     assert page.status_code == 200
     text = page.text
-    assert "Acme Corp" in text and "Why it is at risk" in text
+    assert "Acme Corp" in text and "Why it is red" in text
+    assert "Current score" in text and "Score at its latest change" in text  # which is which
     assert 'class="zone zone-red"' in text and text.count('class="marker marker-') == 2
     assert "Usage fell by half." in text  # the current reason
     assert "60%" in text and "13.2" in text  # usage: weight and contribution

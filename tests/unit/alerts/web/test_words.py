@@ -37,7 +37,7 @@ def test_weak_and_quiet_parts_are_named_when_the_change_does_not() -> None:
 
 def test_a_healthy_account_says_so() -> None:
     snapshot = {"band": "green", "score": 90, "components": [_component("usage", 90)]}
-    assert current_reasons(snapshot, None) == ["Healthy: every part of the score is in good shape."]
+    assert current_reasons(snapshot, None) == ["Every part of the score is in good shape."]
     recovered = {"reasons": [{"code": "recovery", "message": "Health recovered to green."}]}
     assert current_reasons(snapshot, recovered) == ["Health recovered to green."]
 
