@@ -18,6 +18,9 @@ ACCOUNTS = 300
 DECLINING_SHARE = 0.12
 DAYS = 28
 BATCH = 500
+DAILY_ACTIVE = 0.3
+"""The chance that a user of an account is active on a given day: about nine in ten of its users
+are active in any week, so a healthy account shows most of its seats in use."""
 SEGMENTS = ("enterprise", "mid_market", "self_serve")
 
 
@@ -29,7 +32,7 @@ def accounts(rng: random.Random) -> list[dict[str, Any]]:
             "name": f"Acme {i:03d}",
             "segment": rng.choice(SEGMENTS),
             "csm_owner": f"csm{i % 5 + 1}@example.com",
-            "seats": rng.randint(5, 200),
+            "seats": rng.randint(5, 35),
             "mrr": float(rng.randint(200, 20_000)),
             "lifecycle_stage": "active",
         }
@@ -45,15 +48,18 @@ def _event(account: str, kind: str, type_: str, at: datetime, **props: Any) -> d
 
 
 def history(
-    account: str, declining: bool, now: datetime, rng: random.Random
+    account: str, seats: int, declining: bool, now: datetime, rng: random.Random
 ) -> Iterator[dict[str, Any]]:
-    """Four weeks of events for one account, in time order; decliners end in trouble."""
+    """Four weeks of events for one account with `seats` seats, in time order; its users are
+    active most weeks, and decliners end in trouble."""
     start = now - timedelta(days=DAYS)
     yield _event(account, "payment", "invoice_paid", start, invoice_id=f"{account}-inv-1")
+    users = max(1, round(seats * rng.uniform(0.85, 1.0)))  # a seat or two may sit unused
     for day in range(DAYS):
         at = start + timedelta(days=day, hours=rng.randint(8, 18))
-        for user in range(rng.randint(1, 4)):
-            yield _event(account, "usage", "active", at, user_id=f"{account}-u{user}")
+        for user in range(users):
+            if rng.random() < DAILY_ACTIVE:
+                yield _event(account, "usage", "active", at, user_id=f"{account}-u{user}")
         if rng.random() < 0.1:
             ticket = f"{account}-t{day}"
             yield _event(
@@ -145,7 +151,9 @@ def run_demo(ingest_url: str, alerts_url: str, key: str, console: Console, seed:
     traits = accounts(rng)
     declining = {a["account_id"] for a in traits if rng.random() < DECLINING_SHARE}
     events = [
-        e for a in traits for e in history(a["account_id"], a["account_id"] in declining, now, rng)
+        e
+        for a in traits
+        for e in history(a["account_id"], a["seats"], a["account_id"] in declining, now, rng)
     ]
     headers = {"Authorization": f"Bearer {key}"}
     with httpx.Client(headers=headers, timeout=30) as client, Progress(console=console) as progress:
