@@ -302,8 +302,7 @@ class InboxLine:
 
 
 def _inbox_where(where: AccountFilter, named: list[str]) -> list[ColumnElement[bool]]:
-    """The conditions of the inbox's filters; `named` are the accounts whose name matches the
-    search."""
+    """The conditions of the inbox's filters; `named` are the accounts the search found."""
     conditions: list[ColumnElement[bool]] = []
     if where.status == "active":
         conditions.append(AlertRow.urgency >= urgency("snoozed", "warning"))
@@ -319,13 +318,7 @@ def _inbox_where(where: AccountFilter, named: list[str]) -> list[ColumnElement[b
         assigned = select(AlertAssigneeRow.alert_id).where(AlertAssigneeRow.assignee == where.owner)
         conditions.append(AlertRow.id.in_(union(owned, assigned)))
     if where.search:
-        text = where.search.strip().lower()
-        conditions.append(
-            or_(
-                func.lower(AlertRow.account_id).startswith(text, autoescape=True),
-                AlertRow.account_id.in_(named),
-            )
-        )
+        conditions.append(AlertRow.account_id.in_(named))
     return conditions
 
 
@@ -336,15 +329,10 @@ def inbox(session: Session, where: AccountFilter, page: int, size: int = PAGE_SI
     The page's ids are read first, in index order with nothing but the index's columns (a deep
     page skips index entries, not rows), then only those alerts are loaded."""
     named: list[str] = []
-    if where.search:  # the names are read once, apart: a subquery is read again per worker
-        text = where.search.strip().lower()
-        named = list(
-            session.scalars(
-                select(AccountListRow.account_id)
-                .where(func.lower(AccountListRow.name).contains(text, autoescape=True))
-                .limit(SEARCH_CAP)
-            )
-        )
+    if where.search:  # the accounts are found once in the narrow list, as the accounts page does
+        search = AccountFilter(search=where.search)
+        found = _accounts_where(select(AccountListRow.account_id), search).limit(SEARCH_CAP)
+        named = list(session.scalars(found))
     conditions = _inbox_where(where, named)
     total = session.scalar(select(func.count()).select_from(AlertRow).where(*conditions)) or 0
     page = max(1, min(page, max(1, -(-total // size))))
