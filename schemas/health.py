@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from schemas.events import EventKind, EventType
 from schemas.values import Id
 
 Band = Literal["green", "yellow", "red", "unknown"]
@@ -44,6 +45,17 @@ class Reason(BaseModel):
     message: str
 
 
+class Trigger(BaseModel):
+    """What an event that caused a change was: enough to name it without looking it up."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: str
+    kind: EventKind
+    type: EventType
+    occurred_at: AwareDatetime = Field(description="Event time of the event.")
+
+
 class RiskChange(BaseModel):
     """A change of an account's health: the public output of the scorer."""
 
@@ -62,6 +74,11 @@ class RiskChange(BaseModel):
     components: list[Component]
     reasons: list[Reason]
     trigger_event_ids: list[str]
+    triggers: list[Trigger] = Field(
+        default_factory=list,
+        description="The kind, type and event time of each triggering event the scorer still "
+        "knew, in the order of trigger_event_ids; empty on changes made before it was added.",
+    )
     segment: str | None = None
     csm_owner: str | None = None
     schema_version: Literal[1] = 1

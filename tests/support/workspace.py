@@ -57,6 +57,9 @@ def seed_account(
                 delta=None, trend_7d=None, components=components,
                 reasons=[{"code": code if why else "band.green", "message": why or "Healthy."}],
                 trigger_event_ids=[f"{account}-ev-{seq}"], segment=segment, csm_owner=owner,
+                triggers=[{"event_id": f"{account}-ev-{seq}", "occurred_at": at,
+                           "kind": "payment" if "billing" in code else "usage",
+                           "type": "payment_failed" if "billing" in code else "active"}],
             )  # fmt: skip
             record_change(session, change, at)
         snapshot = HealthSnapshot(

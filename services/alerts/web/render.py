@@ -27,6 +27,7 @@ environment.filters.update(
     money=words.money,
     component=words.component_name,
     todate=words.parse_time,
+    event_type=words.event_type,
 )
 environment.globals.update(
     band_label=words.BAND_LABEL,

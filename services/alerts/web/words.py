@@ -36,6 +36,18 @@ EVENT_WORDS = {
     "assigned": "Assigned",
 }
 
+EVENT_TYPE_WORDS = {
+    "active": "User active",
+    "nps_response": "NPS response",
+    "csat_rating": "CSAT rating",
+    "feature_used": "Feature used",
+}
+
+
+def event_type(type_: str) -> str:
+    """An input event's type as a CSM reads it: "payment_failed" is "Payment failed"."""
+    return EVENT_TYPE_WORDS.get(type_, type_.replace("_", " ").capitalize())
+
 
 def component_name(name: str) -> str:
     """A component as a CSM calls it."""

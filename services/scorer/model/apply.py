@@ -167,7 +167,9 @@ def _decide(
     state.cache["health"] = ((at, stale), health)
     score, band = health.score, health.band
     if event is not None and (critical or score != state.score):
-        state.note_trigger(event.event_id)
+        state.note_trigger(
+            event.event_id, event.kind, event.type, int(event.occurred_at.timestamp())
+        )
     moved = band != state.band
     drop = None
     if score is not None and not moved:
@@ -238,13 +240,14 @@ def _change(
                 before, health, previous_band, critical, delta is not None and delta < 0
             ),
             "trigger_event_ids": list(state.pending),
+            "triggers": state.triggers(),
             "segment": state.traits.get("segment"),
             "csm_owner": state.traits.get("csm_owner"),
         }
     )
     state.published_score, state.published_at = score, at
     state.published_parts = {p.name: p.score for p in health.parts if p.score is not None}
-    state.pending = []
+    state.pending, state.pending_events = [], {}
     return change
 
 

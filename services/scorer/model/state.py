@@ -8,6 +8,7 @@ Redelivered messages are recognised by their topic offset, repeated event ids by
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from services.scorer.model.sketch import ActiveUsers
@@ -24,7 +25,7 @@ COMPONENTS = ("usage", "support", "billing", "sentiment")
 # Fields that depend on the order and batching of arrival, not only on which events arrived.
 PATH_FIELDS = (
     "offsets", "recent_ids", "seq", "score", "band", "evaluated_at", "published_score",
-    "published_at", "published_parts", "daily", "daily_parts", "pending",
+    "published_at", "published_parts", "daily", "daily_parts", "pending", "pending_events",
 )  # fmt: skip
 
 
@@ -82,6 +83,8 @@ class AccountState:
     # day -> its components then (in COMPONENTS order, whole points): what a drop is explained by
     daily_parts: dict[int, list[int | None]] = field(default_factory=dict)
     pending: list[str] = field(default_factory=list)  # event ids since the last change
+    # event id -> [kind, type, event time] of each pending event (states stored before it: none)
+    pending_events: dict[str, list[Any]] = field(default_factory=dict)
     # derived, never stored: component results and the last evaluation, reused while valid
     cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     # the accounts this one's usage is judged beside (population.py), set by whoever holds it
@@ -107,10 +110,27 @@ class AccountState:
         self.recent_ids.append(event_id_hash)
         del self.recent_ids[:-ID_WINDOW]
 
-    def note_trigger(self, event_id: str) -> None:
-        """Remember an event that moved the health since the last change."""
+    def note_trigger(self, event_id: str, kind: str, type_: str, at: int) -> None:
+        """Remember an event that moved the health since the last change, and what it was."""
         self.pending.append(event_id)
         del self.pending[:-TRIGGER_WINDOW]
+        self.pending_events[event_id] = [kind, type_, at]
+        for gone in set(self.pending_events) - set(self.pending):
+            del self.pending_events[gone]
+
+    def triggers(self) -> list[dict[str, Any]]:
+        """The pending events that are known, as the `triggers` of a risk change."""
+        known = [(i, self.pending_events.get(i)) for i in self.pending]
+        return [
+            {
+                "event_id": i,
+                "kind": e[0],
+                "type": e[1],
+                "occurred_at": datetime.fromtimestamp(e[2], UTC),
+            }
+            for i, e in known
+            if e
+        ]
 
     def forget(self, *components: str) -> None:
         """Drop cached results that the aggregates of `components` (default: all) fed."""

@@ -95,7 +95,7 @@ def test_the_account_page_tells_its_story(client: TestClient) -> None:
     assert "Usage fell by half." in text  # the current reason
     assert "60%" in text and "13.2" in text  # usage: weight and contribution
     assert "happened" in text and "recorded" in text  # both times of each change
-    assert "acme-ev-2" in text  # the event that caused it
+    assert "acme-ev-2" in text and "Payment failed" in text  # the event that caused it
     assert "Alert raised" in text  # the alert's timeline
     assert "1,200" in text and "Active" in text  # traits
     missing = client.get("/accounts/nobody", headers={"accept": "text/html"})

@@ -69,6 +69,11 @@ def test_a_decline_is_published_with_critical_reasons_components_and_causes() ->
     failure = next(c for c in changes if events[-5].event_id in c.trigger_event_ids)
     assert failure.reasons[0].code == "billing.payment_failed"
     assert failure.reasons[0].message == "A payment failed (invoice in1) and is not recovered."
+    said = {t.event_id: (t.kind, t.type, t.occurred_at) for t in failure.triggers}
+    assert said[events[-5].event_id] == ("payment", "payment_failed", events[-5].occurred_at)
+    assert [t.event_id for t in failure.triggers] == [
+        i for i in failure.trigger_event_ids if i in said
+    ]
     last = changes[-1]
     assert last.current.band in ("yellow", "red") and last.previous.band == "green"
     assert {c.name for c in last.components} == {"usage", "support", "billing", "sentiment"}
@@ -249,3 +254,15 @@ def test_cached_component_results_never_change_an_outcome(order: list[int]) -> N
     assert cached == fresh
     fresh.cache.clear()
     assert evaluate(cached, MODEL, T0 + days(40)) == evaluate(fresh, MODEL, T0 + days(40))
+
+
+def test_a_state_stored_before_trigger_summaries_still_names_its_trigger_ids() -> None:
+    state, _ = fold_all(healthy_month()[:5])
+    state.note_trigger("ev-new", "payment", "payment_failed", 1_800_000_000)
+    stored = orjson.loads(orjson.dumps(state.to_dict()))
+    old = dict(stored, pending=["ev-old", *stored["pending"]])
+    del old["pending_events"]
+    assert AccountState.from_dict(old).triggers() == []
+    again = AccountState.from_dict(stored)
+    assert [t["type"] for t in again.triggers()] == ["payment_failed"]
+    assert again.pending == state.pending
