@@ -12,6 +12,8 @@ from typing import NamedTuple
 SPARK_W, SPARK_H = 120.0, 28.0
 CHART_W, CHART_H = 760.0, 240.0
 LEFT, RIGHT, TOP, BOTTOM = 34.0, 8.0, 8.0, 26.0
+EDGE_PX = 24.0
+"""A date closer than this to the chart's right edge has its label end at it (else it is cut)."""
 
 
 def _y(score: float, height: float, top: float = 0.0) -> float:
@@ -72,6 +74,8 @@ class Tick(NamedTuple):
 
     at: float
     label: str
+    anchor: str = "middle"
+    """How the label sits on its place: a date at the chart's right edge ends there."""
 
 
 @dataclass(frozen=True)
@@ -148,7 +152,9 @@ def score_chart(
     every = max(1, days // 6)
     for day in range(0, days + 1, every):
         at = start + timedelta(days=day)
-        x_ticks.append(Tick(_x(at, start, now, width, LEFT), at.strftime("%-d %b")))
+        x = _x(at, start, now, width, LEFT)
+        anchor = "end" if x > LEFT + width - EDGE_PX else "middle"
+        x_ticks.append(Tick(x, at.strftime("%-d %b"), anchor))
     return Chart(
         CHART_W, CHART_H, zones, path, markers, y_ticks, x_ticks,
         LEFT, LEFT + width, TOP, TOP + height, days,

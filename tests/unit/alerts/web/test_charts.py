@@ -1,10 +1,10 @@
-"""Chart geometry: step lines in event time, sparklines, band zones and change markers."""
+"""Chart geometry: step lines in event time, sparklines, band zones, change markers and dates."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from services.alerts.web.charts import CHART_H, ChangePoint, score_chart, sparkline, steps
+from services.alerts.web.charts import CHART_H, EDGE_PX, ChangePoint, score_chart, sparkline, steps
 
 NOW = datetime(2026, 11, 30, tzinfo=UTC)
 
@@ -52,3 +52,11 @@ def test_a_young_account_is_charted_from_a_little_before_its_first_change() -> N
     assert chart.days == 26 and chart.markers[0].x > chart.plot_left
     newborn = score_chart([ChangePoint(NOW, 80.0, "green", "x")], NOW, 80.0, 70, 40)
     assert newborn.days == 14
+
+
+def test_a_date_on_the_right_edge_ends_there_instead_of_being_cut() -> None:
+    chart = score_chart([ChangePoint(NOW - timedelta(days=10), 80.0, "green", "x")], NOW, 80.0,
+                        70, 40)  # fmt: skip
+    *inside, last = chart.x_ticks
+    assert last.anchor == "end" and chart.plot_right - EDGE_PX < last.at <= chart.plot_right
+    assert {t.anchor for t in inside} == {"middle"}
