@@ -60,19 +60,25 @@ def current_reasons(
     """Why the account is where it is now, most important first.
 
     The latest change's reasons, less those that only say something improved (they explain a
-    move, not the state) unless the account is healthy; then each weak component that is not
+    move, not the state) unless the account is green, and for a green account those naming a
+    weakness of a component that is no longer weak (a seat count from its first day, say); then
+    each weak component that is not
     already named, and each source that went quiet. A healthy account with nothing to say gets
     one sentence saying so.
     """
     band = str(snapshot.get("band") or (latest_change or {}).get("current", {}).get("band"))
     reasons: list[str] = []
     named: set[str] = set()
+    now_scores = {c.get("name"): c.get("score") for c in snapshot.get("components") or []}
     for reason in (latest_change or {}).get("reasons") or []:
         code = str(reason.get("code", ""))
-        if band != "green" and (code.endswith(".improved") or code == "recovery"):
+        better = code.endswith(".improved") or code == "recovery"
+        if band != "green" and better:
             continue
         if code.startswith("band."):
             continue
+        if band == "green" and not better and _strong(now_scores.get(code.split(".", 1)[0])):
+            continue  # a weakness the change saw that the account has since outgrown
         reasons.append(str(reason.get("message") or code))
         named.add(code.split(".", 1)[0])
     stale = set(snapshot.get("stale") or [])
@@ -101,6 +107,10 @@ def current_reasons(
         else:
             reasons.append(f"Score {float(score):.0f} puts the account in {band}.")
     return reasons
+
+
+def _strong(score: Any) -> bool:
+    return isinstance(score, int | float) and score >= WEAK_BELOW
 
 
 def ago(when: datetime | None, now: datetime) -> str:

@@ -42,6 +42,15 @@ def test_a_healthy_account_says_so() -> None:
     assert current_reasons(snapshot, recovered) == ["Health recovered to green."]
 
 
+def test_a_green_account_is_not_told_of_a_weakness_it_has_outgrown() -> None:
+    snapshot = {"band": "green", "score": 95,
+                "components": [_component("usage", 100), _component("billing", 100)]}  # fmt: skip
+    first_day = {"reasons": [{"code": "usage.seats", "message": "1 of 35 seats were active."}]}
+    assert current_reasons(snapshot, first_day) == ["Every part of the score is in good shape."]
+    still = dict(snapshot, components=[_component("usage", 45), _component("billing", 100)])
+    assert current_reasons(still, first_day) == ["1 of 35 seats were active."]
+
+
 def test_times_are_said_in_the_largest_whole_unit() -> None:
     assert ago(NOW - timedelta(days=2, hours=5), NOW) == "2 days ago"
     assert ago(NOW - timedelta(minutes=1), NOW) == "1 minute ago"
