@@ -21,6 +21,8 @@ cli = typer.Typer(
 
 Host = Annotated[str | None, typer.Option(help="Address to bind (default from settings).")]
 Port = Annotated[int | None, typer.Option(help="Port to listen on (default from settings).")]
+Demo = Annotated[bool, typer.Option(help="Also feed synthetic traffic for a few hundred accounts.")]
+LocalEngine = Annotated[str | None, typer.Option(help="Local broker: noida (durable) or tansu.")]
 
 
 @cli.callback()
@@ -36,12 +38,8 @@ def options(
 
 @cli.command()
 def up(
-    demo: Annotated[
-        bool, typer.Option(help="Also feed synthetic traffic for a few hundred accounts.")
-    ] = False,
-    engine: Annotated[
-        str | None, typer.Option(help="Local broker: noida (durable) or tansu.")
-    ] = None,
+    demo: Demo = False,
+    engine: LocalEngine = None,
     data_dir: Annotated[Path | None, typer.Option(help="Where local state lives.")] = None,
 ) -> None:
     """Run broker, ingest, scorer and alerts on this machine (Ctrl-C stops them)."""

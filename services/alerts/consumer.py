@@ -26,7 +26,7 @@ from services.alerts.store.outbox import Delivering
 from services.kafka.consumer_lag import ConsumerLag
 from services.kafka.members import IDLE_WAKE_MS, group_member
 from services.kafka.messages import RawMessage, dead_letter
-from services.kafka.reconnect import keep_running
+from services.kafka.reconnect import Reconnecting
 from services.kafka.topics import topic_names
 from services.settings import Settings
 
@@ -105,8 +105,10 @@ def store_isolating(
     return notified, dead
 
 
-class ChangeConsumer:
+class ChangeConsumer(Reconnecting):
     """At-least-once consumer: stores a batch, sends its dead letters, then commits offsets."""
+
+    what = "change consumer"
 
     def __init__(
         self, settings: Settings, sessions: sessionmaker[Session], on_alerts: Callable[[], None]
@@ -115,10 +117,6 @@ class ChangeConsumer:
         self.lag = ConsumerLag(settings.topic_prefix + GROUP)
         self.topics = topic_names(settings)
         self.connected = False
-
-    async def run(self) -> None:
-        """Consume until cancelled, restarting the connection after errors."""
-        await keep_running(self._consume, "change consumer", self._disconnected)
 
     def _disconnected(self) -> None:
         self.connected = False

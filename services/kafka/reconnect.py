@@ -25,3 +25,21 @@ async def keep_running(
             on_failure()
             log.exception("%s failed; reconnecting in %gs", what, retry_s)
             await asyncio.sleep(retry_s)
+
+
+class Reconnecting:
+    """A service's Kafka loop (`_consume`), started again after any error; `_disconnected` is
+    told first."""
+
+    what = "Kafka loop"
+    """How the log names it."""
+
+    async def run(self) -> None:
+        """Consume until cancelled, reconnecting after errors."""
+        await keep_running(self._consume, self.what, self._disconnected)
+
+    async def _consume(self) -> None:
+        raise NotImplementedError
+
+    def _disconnected(self) -> None:
+        """The loop failed (nothing to note by default)."""

@@ -22,7 +22,7 @@ from services.kafka.batched_sends import BatchedSends
 from services.kafka.consumer_lag import ConsumerLag
 from services.kafka.members import group_member
 from services.kafka.messages import Message
-from services.kafka.reconnect import keep_running
+from services.kafka.reconnect import Reconnecting
 from services.kafka.topics import topic_names
 from services.scorer import metrics
 from services.scorer.assignor import CoPartitionedAssignor
@@ -52,8 +52,11 @@ def tune_gc() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
-class ScorerWorker:
-    """Consumes the input topics as one member of the scorer group; state lives in memory."""
+class ScorerWorker(Reconnecting):
+    """Consumes the input topics as one member of the scorer group; state lives in memory (a
+    new connection restores it)."""
+
+    what = "scorer"
 
     def __init__(self, settings: Settings, model: HealthModel) -> None:
         self.settings, self.model = settings, model
@@ -84,14 +87,10 @@ class ScorerWorker:
         self.producer: AIOKafkaProducer | None = None
         self.takeover_failure: Exception | None = None
         self.poison = PoisonRecords()
+        """Outlives the consumer: a record that fails is read again by the next one."""
         self.lag = ConsumerLag(settings.topic_prefix + GROUP)
         self.newest: dict[str, float] = {}
         """The newest event time scored per kind of event (POSIX seconds)."""
-        """Outlives the consumer: a record that fails is read again by the next one."""
-
-    async def run(self) -> None:
-        """Consume until cancelled, reconnecting (and restoring state) after errors."""
-        await keep_running(self._consume, "scorer", self._disconnected)
 
     def _disconnected(self) -> None:
         self.ready = False

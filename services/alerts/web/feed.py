@@ -14,7 +14,7 @@ from schemas import AccountUpdate, HealthSnapshot
 from schemas.codec import loads
 from services.alerts.web.tables import AccountListRow
 from services.kafka.members import group_member
-from services.kafka.reconnect import keep_running
+from services.kafka.reconnect import Reconnecting
 from services.kafka.topics import topic_names
 from services.settings import Settings
 
@@ -77,17 +77,15 @@ def store_records(
     return bad
 
 
-class WorkspaceFeed:
+class WorkspaceFeed(Reconnecting):
     """Reads account-updates and health-snapshots into account_list, committing offsets after."""
+
+    what = "workspace feed"
 
     def __init__(self, settings: Settings, sessions: sessionmaker[Session]) -> None:
         self.settings, self.sessions = settings, sessions
         names = topic_names(settings)
         self.topics = (names.account_updates, names.health_snapshots)
-
-    async def run(self) -> None:
-        """Consume until cancelled, reconnecting after errors."""
-        await keep_running(self._consume, "workspace feed", lambda: None)
 
     async def _consume(self) -> None:
         consumer = group_member(
