@@ -12,6 +12,8 @@ from churn_plan import Config
 
 from services.scorer.model import default_model
 
+pytestmark = pytest.mark.timeout(900)  # the whole simulation replayed: minutes on a busy machine
+
 
 @pytest.fixture(scope="module")
 def figures() -> dict[str, Any]:
@@ -25,7 +27,8 @@ def test_healthy_accounts_are_left_alone(figures: dict[str, Any]) -> None:
 
 
 def test_warnings_do_not_fall_below_what_the_model_reached(figures: dict[str, Any]) -> None:
-    """Ratchets at the figures of model default-5, so a change that loses ground shows."""
+    """Ratchets at the figures of models default-5 and default-6, so a change that loses ground
+    shows."""
     assert figures["auc_account_30d"] >= 0.72
     assert figures["churners_flagged_14d_share"] >= 0.47
     assert figures["auc_account_day_14d"] >= 0.85
