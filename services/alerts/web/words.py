@@ -16,6 +16,8 @@ BAND_WHY = {
 BAND_LABEL = {"red": "Red", "yellow": "Yellow", "green": "Green", "unknown": "Unknown"}
 """Bands are called by their colour everywhere, as the API, webhooks, Slack and email name them."""
 WEAK_BELOW = 60.0
+HOLDS = frozenset({"usage.stopped", "usage.declined", "billing.cancellation", "billing.overdue"})
+"""Reasons that hold an account's band whatever its component scores say (docs/model.md)."""
 """A component scoring under this is named among the current reasons."""
 COMPONENT_WORDS = {
     "usage": "Product usage",
@@ -60,9 +62,9 @@ def current_reasons(
     """Why the account is where it is now, most important first.
 
     The latest change's reasons, less those that only say something improved (they explain a
-    move, not the state) unless the account is green, and for a green account those naming a
-    weakness of a component that is no longer weak (a seat count from its first day, say); then
-    each weak component that is not
+    move, not the state) unless the account is green, and those naming a weakness of a component
+    that is no longer weak (a seat count from its first day, say; a hold stays); then each weak
+    component that is not
     already named, and each source that went quiet. A healthy account with nothing to say gets
     one sentence saying so.
     """
@@ -77,7 +79,8 @@ def current_reasons(
             continue
         if code.startswith("band."):
             continue
-        if band == "green" and not better and _strong(now_scores.get(code.split(".", 1)[0])):
+        outgrown = not better and code not in HOLDS
+        if outgrown and _strong(now_scores.get(code.split(".", 1)[0])):
             continue  # a weakness the change saw that the account has since outgrown
         reasons.append(str(reason.get("message") or code))
         named.add(code.split(".", 1)[0])

@@ -51,6 +51,23 @@ def test_a_green_account_is_not_told_of_a_weakness_it_has_outgrown() -> None:
     assert current_reasons(still, first_day) == ["1 of 35 seats were active."]
 
 
+def test_a_yellow_account_is_told_its_present_weakness_not_one_it_has_outgrown() -> None:
+    snapshot = {"band": "yellow", "score": 55,
+                "components": [_component("usage", 100), _component("billing", 20)]}  # fmt: skip
+    change = {"reasons": [{"code": "usage.seats", "message": "1 of 17 seats were active."}]}
+    reasons = current_reasons(snapshot, change)
+    assert "1 of 17 seats were active." not in reasons
+    assert any("billing" in reason.lower() for reason in reasons), reasons
+
+
+def test_a_hold_is_told_while_it_lasts_however_its_component_scores() -> None:
+    snapshot = {"band": "yellow", "score": 66,
+                "components": [_component("usage", 70), _component("billing", 100)]}  # fmt: skip
+    held = "Usage fell. Health is held at yellow while this lasts."
+    change = {"reasons": [{"code": "usage.declined", "message": held}]}
+    assert current_reasons(snapshot, change)[0] == held
+
+
 def test_times_are_said_in_the_largest_whole_unit() -> None:
     assert ago(NOW - timedelta(days=2, hours=5), NOW) == "2 days ago"
     assert ago(NOW - timedelta(minutes=1), NOW) == "1 minute ago"
