@@ -100,16 +100,30 @@ def look(chrome: webdriver.Chrome, name: str) -> None:
             screenshot(chrome, Path(SHOTS) / f"{name}-{label}.png", width)
 
 
+def sign_in(browser: webdriver.Chrome) -> None:
+    """Fill in the sign-in form the browser is on, as CSM csm1."""
+    browser.find_element(By.ID, "api_key").send_keys(API_KEY)
+    browser.find_element(By.ID, "email").send_keys("csm1@example.com")
+    browser.find_element(By.CSS_SELECTOR, "form.stack button").click()
+    wait_until(lambda: browser.current_url.endswith("/accounts"), 10, "the accounts page")
+
+
+@pytest.fixture
+def signed_in(populated: System, browser: webdriver.Chrome) -> webdriver.Chrome:
+    """The browser with a session (each test can run on its own, in any order)."""
+    browser.get(url(populated, "/accounts"))
+    if "/signin" in browser.current_url:
+        sign_in(browser)
+    return browser
+
+
 def test_signing_in_shows_the_accounts_most_at_risk_first(
     populated: System, browser: webdriver.Chrome
 ) -> None:
     browser.get(url(populated, "/accounts"))
     assert "/signin" in browser.current_url
     look(browser, "signin")
-    browser.find_element(By.ID, "api_key").send_keys(API_KEY)
-    browser.find_element(By.ID, "email").send_keys("csm1@example.com")
-    browser.find_element(By.CSS_SELECTOR, "form.stack button").click()
-    wait_until(lambda: browser.current_url.endswith("/accounts"), 10, "the accounts page")
+    sign_in(browser)
     wait_until(
         lambda: browser.find_elements(By.CSS_SELECTOR, "a.account-name")
         and "Acme" in browser.find_element(By.CSS_SELECTOR, "a.account-name").text,
@@ -122,7 +136,8 @@ def test_signing_in_shows_the_accounts_most_at_risk_first(
     look(browser, "accounts")
 
 
-def test_filters_narrow_the_list(populated: System, browser: webdriver.Chrome) -> None:
+def test_filters_narrow_the_list(populated: System, signed_in: webdriver.Chrome) -> None:
+    browser = signed_in
     browser.get(url(populated, "/accounts"))
     Select(browser.find_element(By.ID, "owner")).select_by_value("mine")
     browser.find_element(By.CSS_SELECTOR, "form.filters button.primary").click()
@@ -138,7 +153,8 @@ def test_filters_narrow_the_list(populated: System, browser: webdriver.Chrome) -
     assert names == ["Acme 005"]
 
 
-def test_an_account_page_tells_its_story(populated: System, browser: webdriver.Chrome) -> None:
+def test_an_account_page_tells_its_story(populated: System, signed_in: webdriver.Chrome) -> None:
+    browser = signed_in
     browser.get(url(populated, "/accounts?open=1"))
     link = browser.find_element(By.CSS_SELECTOR, "a.account-name")
     name = link.text
@@ -166,8 +182,9 @@ def _card(browser: webdriver.Chrome) -> Any:
 
 
 def test_alerts_are_acknowledged_and_snoozed_in_place(
-    populated: System, browser: webdriver.Chrome
+    populated: System, signed_in: webdriver.Chrome
 ) -> None:
+    browser = signed_in
     browser.get(url(populated, "/alerts"))
     look(browser, "alerts")
     alert_id = _card(browser).get_attribute("id")
@@ -203,8 +220,9 @@ def test_alerts_are_acknowledged_and_snoozed_in_place(
 
 
 def test_an_event_sent_to_ingest_shows_on_the_account_page_within_seconds(
-    populated: System, browser: webdriver.Chrome
+    populated: System, signed_in: webdriver.Chrome
 ) -> None:
+    browser = signed_in
     browser.get(url(populated, f"/accounts/{WATCHED}"))
     before = browser.find_element(By.ID, "account").get_attribute("data-version")
     sent = time.monotonic()
@@ -223,8 +241,9 @@ def test_an_event_sent_to_ingest_shows_on_the_account_page_within_seconds(
 
 
 def test_the_deliveries_page_passes_its_checks(
-    populated: System, browser: webdriver.Chrome
+    populated: System, signed_in: webdriver.Chrome
 ) -> None:
+    browser = signed_in
     browser.get(url(populated, "/deliveries"))
     assert "CRM sync" in browser.page_source and "Delivered 200" in browser.page_source
     replay = wait_until(
