@@ -6,7 +6,8 @@ its segment holds steady is.
 The segment's usage is counted as active accounts a day (accounts with a usage event that day):
 every account counts once, however busy, so a few large accounts do not set the level. Its
 *level* on a day is its last complete week against its norm of the weeks before, in the windows
-an account's usage is judged in (holidays left out), capped at 1: a segment that grows does not
+an account's usage is judged in (holidays left out); from `population_dip_ratio` of the norm up
+it is 1: a few dozen accounts' weeks wander by several percent, and a segment that grows does not
 make its steady accounts look worse. Only complete days count, so the level is the same all day
 long, whenever it is asked for.
 """
