@@ -1,12 +1,13 @@
-"""How the `healthmon` command reads its settings, logs, and reports what the user must fix."""
+"""How a `healthmon` command reads its settings, logs, and reports what the user must fix."""
 
 from __future__ import annotations
 
 import logging
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
+import typer
 from pydantic import ValidationError
 
 from services.kafka.topics import BrokerUnreachable, TopicLayoutError
@@ -33,6 +34,9 @@ USER_ERRORS: tuple[type[Exception], ...] = (
 """Failures the user must fix, reported as an `error:` line rather than a traceback."""
 verbose = False
 """Set by `healthmon --verbose`."""
+
+Host = Annotated[str | None, typer.Option(help="Address to bind (default from settings).")]
+Port = Annotated[int | None, typer.Option(help="Port to listen on (default from settings).")]
 
 
 def load_settings(service: bool = False, **overrides: Any) -> Settings:
