@@ -1,1 +1,1 @@
-"""healthmon services: ingest, scorer and alerts, and what they share."""
+"""healthmon services: ingest, scorer and alerts, what they share, and the `healthmon` command."""

@@ -1,1 +1,1 @@
-"""Alerts: stores risk changes, raises alerts and delivers them to signed webhooks."""
+"""The alerts service: alerts raised from risk changes, routed, delivered; its API and workspace."""

@@ -1,1 +1,1 @@
-"""healthmon on one machine: local broker, free ports, demo traffic, `healthmon up`, `status`."""
+"""healthmon on one machine: broker, ports, demo traffic, `up`, `status`, a webhook receiver."""

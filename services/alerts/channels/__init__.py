@@ -1,1 +1,1 @@
-"""Notification channels for alerts: Slack incoming webhooks and email."""
+"""Alert channels behind one Channel interface (base.py): signed webhooks, Slack and email."""
