@@ -15,12 +15,27 @@ long, whenever it is asked for.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any, Protocol
 
 from services.scorer.model.config import Spec
-from services.scorer.model.state import AccountState
 
 Counts = Mapping[int, int]
 """Day -> accounts of a segment active that day."""
+
+
+class Member(Protocol):
+    """What a population reads of an account's state (state.py's AccountState, which holds its
+    population, so this module needs no import of it)."""
+
+    @property
+    def traits(self) -> Mapping[str, Any]: ...
+
+    @property
+    def activity(self) -> Mapping[int, int]:
+        """Day -> usage events."""
+        ...
+
+    population: Population | None
 
 
 def level(counts: Counts, spec: Spec, today: int) -> float | None:
@@ -72,7 +87,7 @@ class Population:
             self.asked = max(self.asked, today)
         return self.levels[key]
 
-    def add(self, state: AccountState) -> None:
+    def add(self, state: Member) -> None:
         """Count an account's active days (it joins this population)."""
         segment = state.traits.get("segment")
         for day, events in state.activity.items():
@@ -92,7 +107,7 @@ class Population:
                 for old in [d for d in days if d < day - self.KEEP_DAYS]:
                     del days[old]
 
-    def move(self, state: AccountState, old: str | None, new: str | None) -> None:
+    def move(self, state: Member, old: str | None, new: str | None) -> None:
         """An account changed segment: its active days count in the new one."""
         for day, events in state.activity.items():
             if events:

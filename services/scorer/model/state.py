@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from services.scorer.model.population import Population
 from services.scorer.model.sketch import ActiveUsers
-
-if TYPE_CHECKING:
-    from services.scorer.model.population import Population
 
 DAY = 86_400
 ID_WINDOW = 32
