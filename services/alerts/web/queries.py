@@ -317,6 +317,9 @@ def _inbox_where(where: AccountFilter, named: list[str]) -> list[ColumnElement[b
         owned = select(AlertRow.id).where(AlertRow.csm_owner == where.owner)
         assigned = select(AlertAssigneeRow.alert_id).where(AlertAssigneeRow.assignee == where.owner)
         conditions.append(AlertRow.id.in_(union(owned, assigned)))
+    if where.stale:
+        stale = select(AccountListRow.account_id).where(AccountListRow.stale)
+        conditions.append(AlertRow.account_id.in_(stale))
     if where.search:
         conditions.append(AlertRow.account_id.in_(named))
     return conditions

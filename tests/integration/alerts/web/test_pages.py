@@ -134,6 +134,24 @@ def test_the_inbox_puts_open_alerts_first(client: TestClient) -> None:
     ]  # fmt: skip
 
 
+def test_the_inbox_is_filtered_like_the_accounts(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    seed_account(sessions, "erin", "yellow", NOW, segment="smb", stale=("support",))
+
+    def accounts_of(query: str) -> list[str]:
+        page = client.get("/alerts" + query)
+        assert page.status_code == 200, page.text
+        return re.findall(r'<h3><a href="/accounts/([^"]+)"', page.text)
+
+    assert accounts_of("?stale=1") == ["erin"]
+    assert sorted(accounts_of("?band=red")) == ["acme", "dyna"]
+    assert sorted(accounts_of("?segment=smb")) == ["dyna", "erin"]
+    assert accounts_of("?owner=lee%40example.com") == ["bolt"]
+    assert accounts_of("?q=labs") == ["bolt"]
+    assert 'name="stale" value="1" checked' in client.get("/alerts?stale=1").text
+
+
 def test_alerts_are_acknowledged_snoozed_assigned_and_resolved(
     client: TestClient, sessions: sessionmaker[Session]
 ) -> None:
