@@ -1,12 +1,17 @@
-"""The alerts service's objects made from its settings: SMTP server, alert policy, outbox timing."""
+"""The alerts service's objects made from its settings: SMTP server, alert policy, outbox timing,
+the channels."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from services.alerts.channels.email import SmtpConfig
+import httpx
+
+from services.alerts.channels.base import Channel, Delivering
+from services.alerts.channels.email import DigestChannel, EmailChannel, SmtpConfig
+from services.alerts.channels.slack import SlackChannel, SlackSender
+from services.alerts.channels.webhook import WebhookChannel
 from services.alerts.lifecycle import Policy
-from services.alerts.store.outbox import Delivering
 from services.settings import AlertsSettings
 
 
@@ -33,3 +38,20 @@ def delivering_of(settings: AlertsSettings) -> Delivering:
         settings.smtp_host is not None,
         settings.alerts_digest_hour_utc,
     )
+
+
+def channels_of(settings: AlertsSettings, client: httpx.AsyncClient) -> dict[str, Channel]:
+    """The channels the deployment sends through, by name, sending with `client`: email and the
+    digest only with an SMTP server."""
+    slack = SlackSender(client, timeout_s=settings.webhook_timeout_s)
+    channels: list[Channel] = [
+        WebhookChannel(client, settings.webhook_timeout_s),
+        SlackChannel(slack, settings.public_url),
+    ]
+    smtp = smtp_config(settings)
+    if smtp is not None:
+        channels += [
+            EmailChannel(smtp, settings.public_url),
+            DigestChannel(smtp, settings.public_url),
+        ]
+    return {channel.name: channel for channel in channels}

@@ -17,12 +17,12 @@ from schemas import DeadLetter, HealthSnapshot, RiskChange
 from schemas.codec import encode, loads
 from schemas.errors import describe, field_errors
 from services.alerts import metrics
+from services.alerts.channels.base import Delivering
 from services.alerts.config import alert_policy, delivering_of
 from services.alerts.lifecycle import Policy
 from services.alerts.store.alerts import utcnow
 from services.alerts.store.episodes import record_change
 from services.alerts.store.health import record_snapshot
-from services.alerts.store.outbox import Delivering
 from services.kafka.consumer_lag import ConsumerLag
 from services.kafka.members import IDLE_WAKE_MS, group_member
 from services.kafka.messages import RawMessage, dead_letter

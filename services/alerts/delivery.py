@@ -1,7 +1,8 @@
 """The outbox worker: claims due deliveries, sends each through its channel (signed webhook,
-Slack, email), records every attempt and moves the delivery on. Each delivery is sent and
-recorded on its own, so a slow destination never holds up another's deliveries, and at most
-HEALTHMON_WEBHOOK_ENDPOINT_CONCURRENCY are in flight to one destination."""
+Slack, email; a digest's due notifications together), records every attempt and moves the
+delivery on. Each delivery is sent and recorded on its own, so a slow destination never holds up
+another's deliveries, and at most HEALTHMON_WEBHOOK_ENDPOINT_CONCURRENCY are in flight to one
+destination."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,20 +19,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.alerts import metrics
 from services.alerts.channels.base import Channel, Notification
-from services.alerts.channels.email import EmailChannel
 from services.alerts.channels.outcome import SendOutcome
-from services.alerts.channels.slack import SlackChannel, SlackSender
-from services.alerts.channels.webhook import WebhookChannel, endpoint_secrets
-from services.alerts.config import delivering_of, smtp_config
+from services.alerts.config import channels_of, delivering_of
 from services.alerts.outbound import (
     OutboundPolicy,
     outbound_client,
 )
 from services.alerts.retry import next_attempt_at
-from services.alerts.secret_box import SecretBox, SecretKeyError
+from services.alerts.secret_box import SecretBox
 from services.alerts.store.alerts import utcnow
 from services.alerts.store.episodes import wake_snoozed
-from services.alerts.store.outbox import claim_due, destination_of, next_due
+from services.alerts.store.outbox import claim_notifications, next_due
 from services.alerts.tables import DeliveryAttemptRow, DeliveryRow, WebhookEndpointRow
 from services.settings import Settings
 
@@ -62,15 +60,7 @@ class DeliveryWorker:
         self.sessions, self.settings, self.box = sessions, settings, box
         self.client = outbound_client(policy or OutboundPolicy.of(settings))
         self.claim_limit = claim_limit
-        smtp = smtp_config(settings)
-        self.email = None if smtp is None else EmailChannel(smtp, settings.public_url)
-        slack = SlackSender(self.client, timeout_s=settings.webhook_timeout_s)
-        self.channels: dict[str, Channel] = {
-            "webhook": WebhookChannel(self.client, settings.webhook_timeout_s),
-            "slack": SlackChannel(slack, settings.public_url),
-        }
-        if self.email is not None:
-            self.channels["email"] = self.email
+        self.channels = channels_of(settings, self.client)
         self.wake = asyncio.Event()
         self.lease = timedelta(seconds=settings.webhook_timeout_s * 3)
         self.in_flight: dict[str, int] = {}
@@ -125,15 +115,16 @@ class DeliveryWorker:
         if room <= 0:
             return 0
         jobs = await asyncio.to_thread(self._claim, room)
-        groups: dict[str, list[Notification]] = {}
+        batches: dict[str, list[Notification]] = {}
         for job in jobs:
             self.in_flight[job.destination] = self.in_flight.get(job.destination, 0) + 1
-            if job.channel == "digest":
-                groups.setdefault(job.destination, []).append(job)
+            channel = self.channels.get(job.channel)
+            if channel is not None and channel.batches:
+                batches.setdefault(job.destination, []).append(job)
             else:
-                self._start([job], self._send(job))
-        for owner_jobs in groups.values():
-            self._start(owner_jobs, self._digest(owner_jobs[0].target, owner_jobs))
+                self._start([job], self._send(channel, [job]))
+        for batch in batches.values():
+            self._start(batch, self._send(self.channels[batch[0].channel], batch))
         return len(jobs)
 
     def _start(self, jobs: list[Notification], sending: Awaitable[list[Attempt]]) -> None:
@@ -166,50 +157,22 @@ class DeliveryWorker:
             wake_snoozed(session, utcnow(), delivering_of(self.settings))
 
     def _claim(self, limit: int) -> list[Notification]:
-        now = utcnow()
         with self.sessions.begin() as session:
-            rows = claim_due(session, now, self.lease, limit, self._room)
-            ids = {r.endpoint_id for r in rows if r.endpoint_id}
-            endpoints = {
-                e.id: e
-                for e in session.scalars(
-                    select(WebhookEndpointRow).where(WebhookEndpointRow.id.in_(ids))
-                )
-            }
-            jobs = []
-            for row in rows:
-                endpoint = endpoints.get(row.endpoint_id or "")
-                target, secrets, problem = row.target or "", [], None
-                if endpoint is not None:
-                    target = endpoint.url
-                    try:
-                        secrets = endpoint_secrets(endpoint, now, self.box)
-                    except SecretKeyError as exc:
-                        problem = str(exc)
-                jobs.append(Notification(row.id, row.channel, target, secrets, row.body,
-                                         row.attempts, destination_of(row), problem))  # fmt: skip
-            return jobs
+            return claim_notifications(session, utcnow(), self.lease, limit, self._room, self.box)
 
-    async def _send(self, job: Notification) -> list[Attempt]:
+    async def _send(self, channel: Channel | None, jobs: Sequence[Notification]) -> list[Attempt]:
+        """One attempt at `jobs` (one notification, or a batching channel's for a destination)
+        through `channel`, the outcome recorded for each."""
         started = time.perf_counter()
-        channel = self.channels.get(job.channel)
-        if job.problem is not None:
-            outcome = SendOutcome.failed(None, job.problem, permanent=False)
+        problem = next((job.problem for job in jobs if job.problem is not None), None)
+        if problem is not None:
+            outcome = SendOutcome.failed(None, problem, permanent=False)
         elif channel is None:
             outcome = SendOutcome.failed(
-                None, f"cannot send {job.channel}: not configured", permanent=True
+                None, f"cannot send {jobs[0].channel}: not configured", permanent=True
             )
         else:
-            outcome = await channel.send(job)
-        return [Attempt(job.delivery_id, outcome, 1000 * (time.perf_counter() - started))]
-
-    async def _digest(self, owner: str, jobs: list[Notification]) -> list[Attempt]:
-        """One mail for all of `owner`'s due digest notifications, latest per alert."""
-        started = time.perf_counter()
-        if self.email is None:
-            outcome = SendOutcome.failed(None, "cannot send digest: no SMTP server", permanent=True)
-        else:
-            outcome = await self.email.send_digest(owner, jobs, utcnow().date())
+            outcome = await channel.send(jobs)
         duration_ms = 1000 * (time.perf_counter() - started)
         return [Attempt(job.delivery_id, outcome, duration_ms) for job in jobs]
 

@@ -9,15 +9,16 @@ from datetime import UTC, date, datetime, time
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import aiosmtplib
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from schemas.alerts import Alert
-from services.alerts.channels.base import Notification
+from services.alerts.channels.base import Delivering, EachAlone, Notification
 from services.alerts.channels.outcome import SendOutcome
 from services.alerts.channels.view import NONE, health_url, one_line, score_text
+from services.alerts.routing import next_digest_at
 
 SUBJECT_LIMIT = 150
 PREFIX = "[healthmon] "
@@ -205,14 +206,22 @@ async def send_email(message: EmailMessage, config: SmtpConfig) -> SendOutcome:
     return SendOutcome.sent(250)
 
 
-class EmailChannel:
-    """Mails each alert to its address; digests gather one owner's alerts of a day in one mail."""
+class EmailChannel(EachAlone):
+    """Mails each alert to its address, when an SMTP server is configured."""
+
+    name: ClassVar[str] = "email"
 
     def __init__(self, config: SmtpConfig, public_url: str) -> None:
         self.config, self.public_url = config, public_url
 
-    async def send(self, notification: Notification) -> SendOutcome:
+    @staticmethod
+    def first_attempt_at(now: datetime, delivering: Delivering) -> datetime | None:
+        """As any channel's, or None without an SMTP server."""
+        return EachAlone.first_attempt_at(now, delivering) if delivering.email else None
+
+    async def send(self, notifications: Sequence[Notification]) -> SendOutcome:
         """Mail the alert; the delivery id makes the Message-ID, so a resend keeps it."""
+        [notification] = notifications
         alert = notification.alert()
         url = health_url(self.public_url, alert.account_id)
         message = alert_email(
@@ -220,10 +229,21 @@ class EmailChannel:
         )
         return await send_email(message, self.config)
 
-    async def send_digest(
-        self, owner: str, notifications: list[Notification], day: date
-    ) -> SendOutcome:
-        """One mail for `owner`'s notifications, the latest of each alert."""
+
+class DigestChannel(EmailChannel):
+    """A CSM's daily digest: one mail a day gathering the latest of each of their alerts."""
+
+    name: ClassVar[str] = "digest"
+    batches: ClassVar[bool] = True
+
+    @staticmethod
+    def first_attempt_at(now: datetime, delivering: Delivering) -> datetime | None:
+        """At the next digest hour, or None without an SMTP server."""
+        return next_digest_at(now, delivering.digest_hour_utc) if delivering.email else None
+
+    async def send(self, notifications: Sequence[Notification]) -> SendOutcome:
+        """One mail for the owner's notifications, the latest of each alert."""
+        owner, day = notifications[0].target, datetime.now(UTC).date()
         latest = {alert.id: alert for alert in (n.alert() for n in notifications)}
         message = digest_email(
             owner, list(latest.values()), day, self.config.sender, self.public_url

@@ -6,14 +6,14 @@ import asyncio
 import json
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
 from schemas.alerts import Alert
-from services.alerts.channels.base import Notification
+from services.alerts.channels.base import EachAlone, Notification
 from services.alerts.channels.outcome import SendOutcome
 from services.alerts.channels.view import NONE, health_url, one_line, score_text
 from services.alerts.outbound import Refused, failure_text, post_bounded
@@ -189,14 +189,17 @@ def classify(status: int, body: str, retry_after: str | None) -> SendOutcome:
     return SendOutcome.failed(status, error, permanent=permanent)
 
 
-class SlackChannel:
+class SlackChannel(EachAlone):
     """Posts each alert as a Block Kit message to a Slack incoming webhook, paced per URL."""
+
+    name: ClassVar[str] = "slack"
 
     def __init__(self, sender: SlackSender, public_url: str) -> None:
         self.sender, self.public_url = sender, public_url
 
-    async def send(self, notification: Notification) -> SendOutcome:
+    async def send(self, notifications: Sequence[Notification]) -> SendOutcome:
         """Post the alert's message to the notification's Slack webhook."""
+        [notification] = notifications
         alert = notification.alert()
         message = slack_message(alert, health_url(self.public_url, alert.account_id))
         return await self.sender.send(notification.target, message)

@@ -4,42 +4,38 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import ClassVar, Final
 
 import httpx
 
 from schemas.alerts import PingMessage
 from schemas.codec import encode
 from services.alerts import signing
-from services.alerts.channels.base import Notification
+from services.alerts.channels.base import EachAlone, Notification
 from services.alerts.channels.outcome import SendOutcome
 from services.alerts.outbound import Refused, failure_text, post_bounded
 from services.alerts.retry import parse_retry_after
-from services.alerts.secret_box import SecretBox
-from services.alerts.tables import WebhookEndpointRow
+
+WEBHOOK: Final = "webhook"
 
 
-class WebhookChannel:
+class WebhookChannel(EachAlone):
     """Posts the outbox's message body as it is, signed with the endpoint's secrets."""
+
+    name: ClassVar[str] = WEBHOOK
+    endpoints: ClassVar[bool] = True
 
     def __init__(self, client: httpx.AsyncClient, timeout_s: float) -> None:
         self.client, self.timeout_s = client, timeout_s
 
-    async def send(self, notification: Notification) -> SendOutcome:
+    async def send(self, notifications: Sequence[Notification]) -> SendOutcome:
         """POST the message to the endpoint; its delivery id is the webhook-id."""
-        n = notification
+        [n] = notifications
         return await post_webhook(
             self.client, n.target, n.secrets, n.delivery_id, n.body, self.timeout_s
         )
-
-
-def endpoint_secrets(endpoint: WebhookEndpointRow, now: datetime, box: SecretBox) -> list[str]:
-    """The secrets to sign with, opened: the current one, and the previous during a rotation."""
-    previous = endpoint.previous_secret
-    until = endpoint.previous_secret_until
-    if previous and until is not None and until > now:
-        return [box.open(endpoint.secret), box.open(previous)]
-    return [box.open(endpoint.secret)]
 
 
 async def post_webhook(

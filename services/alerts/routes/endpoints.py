@@ -11,13 +11,14 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 
 from schemas.values import UtcDatetime
-from services.alerts.channels.webhook import endpoint_secrets, send_ping
+from services.alerts.channels.webhook import send_ping
 from services.alerts.deps import DbSession
 from services.alerts.outbound import Refused, outbound_client
 from services.alerts.store.alerts import utcnow
 from services.alerts.store.endpoints import (
     attempts_of,
     create_endpoint,
+    endpoint_secrets,
     replay_to,
     rotate_secret,
     update_endpoint,

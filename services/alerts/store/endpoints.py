@@ -22,6 +22,15 @@ if TYPE_CHECKING:
     from services.alerts.secret_box import SecretBox
 
 
+def endpoint_secrets(endpoint: WebhookEndpointRow, now: datetime, box: SecretBox) -> list[str]:
+    """The secrets to sign with, opened: the current one, and the previous during a rotation."""
+    previous = endpoint.previous_secret
+    until = endpoint.previous_secret_until
+    if previous and until is not None and until > now:
+        return [box.open(endpoint.secret), box.open(previous)]
+    return [box.open(endpoint.secret)]
+
+
 def create_endpoint(
     session: Session,
     url: str,

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from schemas import RiskChange
+from services.alerts.channels.base import Delivering
 from services.alerts.lifecycle import (
     NOTIFY,
     Decision,
@@ -21,7 +22,7 @@ from services.alerts.lifecycle import (
     severity_of,
 )
 from services.alerts.store.alerts import SEVERITY_RANK, alert_title, change_of, latest_alert, new_id
-from services.alerts.store.outbox import Delivering, enqueue
+from services.alerts.store.outbox import enqueue
 from services.alerts.tables import (
     AlertEventRow,
     AlertRow,

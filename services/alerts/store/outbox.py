@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,25 +11,18 @@ from sqlalchemy.orm import Session
 
 from schemas.alerts import AlertEventType, AlertMessage
 from schemas.codec import encode
+from services.alerts.channels import CHANNELS
+from services.alerts.channels.base import Delivering, Notification
+from services.alerts.channels.webhook import WEBHOOK
 from services.alerts.lifecycle import NOTIFY
-from services.alerts.routing import Destination, destinations, next_digest_at
+from services.alerts.routing import Destination, destinations
+from services.alerts.secret_box import SecretBox, SecretKeyError
 from services.alerts.store.alerts import alert_view, new_id
+from services.alerts.store.endpoints import endpoint_secrets
 from services.alerts.store.routes import routes_of
 from services.alerts.tables import AlertRow, DeliveryRow, WebhookEndpointRow
 
 EVENT_TYPES: tuple[str, ...] = tuple(NOTIFY.values())
-
-
-@dataclass(frozen=True)
-class Delivering:
-    """How notifications enter the outbox."""
-
-    first_delay_s: float = 0.0
-    """Wait before the first attempt (the first entry of the retry schedule)."""
-    email: bool = True
-    """Whether email goes out (an SMTP server is configured)."""
-    digest_hour_utc: int = 8
-    """When daily digests are sent."""
 
 
 def enqueue(
@@ -42,36 +34,36 @@ def enqueue(
     delivering: Delivering = Delivering(),
 ) -> int:
     """Write a notification of `alert` to the outbox: once for every webhook endpoint that
-    subscribes to `event_type` and every destination a route gives (email ones only when an
-    SMTP server is configured; digest ones wait for the next digest time)."""
+    subscribes to `event_type` and every destination a route gives, each first due when its
+    channel says (email ones only when an SMTP server is configured; digest ones wait for the
+    next digest time)."""
     view = alert_view(alert, change)
     body = encode(AlertMessage(type=event_type, timestamp=now, data=view))
     endpoints = {
         e.id: e
         for e in session.scalars(select(WebhookEndpointRow).where(WebhookEndpointRow.enabled))
     }
-    wanted = [
-        Destination("webhook", e.id) for e in endpoints.values() if event_type in e.event_types
+    subscribed = [
+        Destination(WEBHOOK, e.id) for e in endpoints.values() if event_type in e.event_types
     ]
-    for destination in destinations(routes_of(session), view, event_type):
-        if destination.channel == "webhook" and destination.target not in endpoints:
+    wanted: dict[Destination, datetime] = {}
+    for destination in [*subscribed, *destinations(routes_of(session), view, event_type)]:
+        channel = CHANNELS[destination.channel]
+        due = channel.first_attempt_at(now, delivering)
+        if due is None or destination in wanted:
+            continue  # the channel is off, or the destination has its notification
+        if channel.endpoints and destination.target not in endpoints:
             continue  # a route naming a disabled or deleted endpoint
-        if destination.channel in ("email", "digest") and not delivering.email:
-            continue
-        if destination not in wanted:
-            wanted.append(destination)
-    for destination in wanted:
-        webhook = destination.channel == "webhook"
-        due = now + timedelta(seconds=delivering.first_delay_s)
-        if destination.channel == "digest":
-            due = next_digest_at(now, delivering.digest_hour_utc)
+        wanted[destination] = due
+    for destination, due in wanted.items():
+        to_endpoint = CHANNELS[destination.channel].endpoints
         session.add(
             DeliveryRow(
                 id=new_id("msg"),
                 alert_id=alert.id,
                 channel=destination.channel,
-                endpoint_id=destination.target if webhook else None,
-                target=None if webhook else destination.target,
+                endpoint_id=destination.target if to_endpoint else None,
+                target=None if to_endpoint else destination.target,
                 event_type=event_type,
                 body=body,
                 next_attempt_at=due,
@@ -126,6 +118,37 @@ def claim_due(
         )
         if taken.rowcount == 1:  # type: ignore[attr-defined]
             claimed.append(row)
+    return claimed
+
+
+def claim_notifications(
+    session: Session,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    room: Callable[[str], int],
+    box: SecretBox,
+) -> list[Notification]:
+    """`claim_due`, each delivery with what sending it needs: for one to an endpoint, the
+    endpoint's URL and its secrets opened (or why they do not open)."""
+    rows = claim_due(session, now, lease, limit, room)
+    ids = {r.endpoint_id for r in rows if r.endpoint_id}
+    endpoints = {
+        e.id: e
+        for e in session.scalars(select(WebhookEndpointRow).where(WebhookEndpointRow.id.in_(ids)))
+    }
+    claimed = []
+    for row in rows:
+        endpoint = endpoints.get(row.endpoint_id or "")
+        target, secrets, problem = row.target or "", [], None
+        if endpoint is not None:
+            target = endpoint.url
+            try:
+                secrets = endpoint_secrets(endpoint, now, box)
+            except SecretKeyError as exc:
+                problem = str(exc)
+        claimed.append(Notification(row.id, row.channel, target, secrets, row.body,
+                                    row.attempts, destination_of(row), problem))  # fmt: skip
     return claimed
 
 

@@ -10,11 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from standardwebhooks.webhooks import Webhook
 
+from services.alerts.channels.base import Delivering
 from services.alerts.routing import RouteSpec
 from services.alerts.store.alerts import utcnow
 from services.alerts.store.endpoints import create_endpoint, rotate_secret
 from services.alerts.store.episodes import record_change
-from services.alerts.store.outbox import Delivering
 from services.alerts.store.routes import store_route
 from services.alerts.tables import DeliveryAttemptRow, DeliveryRow, RouteRow, WebhookEndpointRow
 from services.settings import Settings
