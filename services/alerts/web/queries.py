@@ -165,11 +165,21 @@ def _enrich(session: Session, lines: list[AccountLine], now: datetime) -> None:
     for account_id, at, score in points:
         if score is not None:
             by_id[account_id].spark.append((at, score))
-    entered = session.execute(
-        select(HealthChangeRow.account_id, func.max(HealthChangeRow.occurred_at))
+    # the latest change into a band is the last made (greatest seq): a late event can give it
+    # an earlier event time than a change into another band made before it
+    latest_entry = (
+        select(HealthChangeRow.account_id, func.max(HealthChangeRow.seq).label("seq"))
         .where(HealthChangeRow.account_id.in_(ids))
         .where(HealthChangeRow.previous_band != HealthChangeRow.current_band)
         .group_by(HealthChangeRow.account_id)
+        .subquery()
+    )
+    entered = session.execute(
+        select(HealthChangeRow.account_id, HealthChangeRow.occurred_at).join(
+            latest_entry,
+            (HealthChangeRow.account_id == latest_entry.c.account_id)
+            & (HealthChangeRow.seq == latest_entry.c.seq),
+        )
     )
     for account_id, at in entered:
         by_id[account_id].band_since = at

@@ -13,9 +13,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from schemas import HealthSnapshot, RiskChange
 from services.alerts.app import create_app
 from services.alerts.store.alerts import utcnow
-from services.alerts.tables import AlertRow, DeliveryRow
+from services.alerts.store.episodes import record_change
+from services.alerts.store.health import record_snapshot
+from services.alerts.tables import AccountHealthRow, AlertRow, DeliveryRow, HealthChangeRow
+from services.alerts.web.feed import merge_health
 from tests.support.secrets import alerts_settings
 from tests.support.workspace import csrf_of, seed_account, sign_in
 
@@ -75,6 +79,29 @@ def test_each_account_shows_its_sparkline_band_entry_and_top_reason(client: Test
     assert "2 days ago" in page  # in red since the change two days ago
     assert "Usage fell by half." in page
     assert "Open alert" in page
+
+
+def test_an_account_is_in_its_band_since_its_latest_change_into_it(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    seed_account(sessions, "late", "red", NOW)  # red since 2 days ago (change 2)
+    with sessions.begin() as session:
+        red = RiskChange.model_validate(session.get(HealthChangeRow, "late:2").payload)  # type: ignore[union-attr]
+        # change 3, made now, moves it to yellow on an event of 6 days ago (a late event)
+        yellow = red.model_copy(
+            update={"change_id": "late:3", "seq": 3, "occurred_at": NOW - timedelta(days=6),
+                    "emitted_at": NOW, "previous": red.current,
+                    "current": red.current.model_copy(update={"score": 50.0, "band": "yellow"})}
+        )  # fmt: skip
+        record_change(session, yellow, NOW)
+        snapshot = HealthSnapshot.model_validate(session.get(AccountHealthRow, "late").snapshot)  # type: ignore[union-attr]
+        moved = snapshot.model_copy(
+            update={"band": "yellow", "score": 50.0, "last_change_seq": 3, "updated_at": NOW}
+        )
+        record_snapshot(session, moved)
+        merge_health(session, moved)
+    page = client.get("/accounts?q=late").text
+    assert "6 days ago" in page and "2 days ago" not in page
 
 
 def test_accounts_are_paged(client: TestClient, sessions: sessionmaker[Session]) -> None:
