@@ -1,5 +1,6 @@
 """The packages depend downwards only: the client on the contracts, the shared plumbing on no
-service, and the SQL base on no table module (tables register without an import cycle)."""
+service, the alerts API on none of the workspace, and the SQL base on no table module (tables
+register without an import cycle)."""
 
 from __future__ import annotations
 
@@ -60,3 +61,13 @@ def test_a_package_imports_only_what_lies_below_it(folder: str) -> None:
 
 def test_the_sql_base_imports_no_table_module() -> None:
     assert imports_under("services/db", exclude="migrations")["services/db/sql.py"] == set()
+
+
+def test_the_alerts_api_routes_import_nothing_of_the_workspace() -> None:
+    found = imports_under("services/alerts/routes")
+    assert found
+    web = {
+        file: sorted(m for m in modules if m.startswith("services.alerts.web"))
+        for file, modules in found.items()
+    }
+    assert {file: modules for file, modules in web.items() if modules} == {}

@@ -10,9 +10,9 @@ from pydantic import BaseModel, Field
 
 from schemas import HealthSnapshot
 from services.alerts.deps import DbSession
+from services.alerts.reasons import current_reasons
 from services.alerts.store.health import health_history
 from services.alerts.tables import AccountHealthRow
-from services.alerts.web.words import current_reasons
 from services.web.auth import AlertsReader
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"])

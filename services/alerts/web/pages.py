@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from services.alerts.reasons import current_reasons
 from services.alerts.store.alerts import utcnow
 from services.alerts.tables import AccountHealthRow
 from services.alerts.web.access import SignedIn
@@ -19,7 +20,7 @@ from services.alerts.web.queries import (
     list_accounts,
 )
 from services.alerts.web.render import page
-from services.alerts.web.words import current_reasons, parse_time, score_text
+from services.alerts.web.words import parse_time, score_text
 from services.scorer.model import HealthModel
 
 router = APIRouter(include_in_schema=False)

@@ -15,9 +15,9 @@ from sqlalchemy import ColumnElement, Select, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from services.alerts import tables
+from services.alerts.reasons import current_reasons
 from services.alerts.tables import AccountHealthRow, AlertRow, HealthChangeRow, urgency
 from services.alerts.web.tables import AccountListRow, AlertAssigneeRow
-from services.alerts.web.words import current_reasons
 
 PAGE_SIZE = 25
 SEARCH_CAP = 1000

@@ -9,6 +9,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from services.alerts import reasons
 from services.alerts.web import words
 from services.alerts.web.session import Person
 
@@ -25,7 +26,7 @@ environment.filters.update(
     when=words.when,
     score=words.score_text,
     money=words.money,
-    component=words.component_name,
+    component=reasons.component_name,
     todate=words.parse_time,
     event_type=words.event_type,
 )
