@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from services.alerts.tables import urgency
+from services.alerts.web.tables import search_text
 
 SEGMENTS = ("enterprise", "mid_market", "self_serve")
 OWNERS = tuple(f"csm{n}@example.com" for n in range(1, 41))
@@ -43,8 +44,9 @@ def rows(count: int, now: datetime, seed: int = 11) -> Iterator[tuple[str, list[
         account = f"acct-{n:06d}"
         segment, owner = rng.choice(SEGMENTS), rng.choice(OWNERS)
         stale = rng.random() < 0.03
+        name = f"Company {n:06d}"
         traits = [
-            account, f"Company {n:06d}", segment, owner, rng.randint(5, 500),
+            account, name, segment, owner, rng.randint(5, 500),
             float(rng.randint(100, 50_000)), "active", now - timedelta(days=100),
         ]  # fmt: skip
         score, band, seq = None, "unknown", 0
@@ -76,7 +78,8 @@ def rows(count: int, now: datetime, seed: int = 11) -> Iterator[tuple[str, list[
             "csm_owner": owner, "schema_version": 1,
         }  # fmt: skip
         yield "account_health", [account, band, score, seq, json.dumps(snapshot), now]
-        yield "account_list", [*traits, band, RISK[band], score, stale, now]
+        search = search_text(account, name)
+        yield "account_list", [*traits, band, RISK[band], score, stale, now, search]
         if seq >= 2 and rng.random() < 0.6:  # an earlier episode, over
             raised = now - timedelta(days=rng.randint(30, 85), hours=rng.randint(0, 23))
             yield "alerts", _alert(f"alert_{n:06d}_1", account, 1, "resolved", "yellow", score,
@@ -103,7 +106,7 @@ def _alert(
 
 COLUMNS = {
     "account_list": "account_id, name, segment, csm_owner, seats, mrr, lifecycle_stage, "
-    "traits_at, band, risk, score, stale, health_at",
+    "traits_at, band, risk, score, stale, health_at, search",
     "health_changes": "change_id, account_id, seq, occurred_at, emitted_at, previous_band, "
     "current_band, current_score, payload",
     "account_health": "account_id, band, score, last_change_seq, snapshot, updated_at",

@@ -19,14 +19,9 @@ COMPONENT_WORDS = {
 }
 
 
-def in_words(words: Mapping[str, str], name: str) -> str:
-    """`name` as `words` say it, else as a sentence: "payment_failed" is "Payment failed"."""
-    return words.get(name, name.replace("_", " ").capitalize())
-
-
 def component_name(name: str) -> str:
     """A component as a CSM calls it."""
-    return in_words(COMPONENT_WORDS, name)
+    return COMPONENT_WORDS.get(name, name.replace("_", " ").capitalize())
 
 
 def current_reasons(

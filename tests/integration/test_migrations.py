@@ -67,6 +67,19 @@ def test_a_database_made_before_migrations_is_upgraded_in_place(engine: Engine) 
         assert connection.execute(text("SELECT name FROM api_keys")).scalar_one() == "old"
 
 
+def test_accounts_listed_before_the_search_column_are_found_after(engine: Engine) -> None:
+    drop_everything(engine)
+    upgrade_db(engine, "0006")
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO account_list (account_id, name, band, risk, stale) "
+                                "VALUES ('ACME-1', 'Acme Corp', 'red', 0, false), "
+                                "('bolt-2', NULL, 'green', 2, false)"))  # fmt: skip
+    upgrade_db(engine)
+    with engine.connect() as connection:
+        found = connection.execute(text("SELECT account_id, search FROM account_list"))
+        assert dict(found.tuples().all()) == {"ACME-1": "acme-1\nacme corp", "bolt-2": "bolt-2\n"}
+
+
 def test_the_db_upgrade_command_migrates_the_configured_database(tmp_path: Path) -> None:
     done = healthmon(tmp_path, "db", "upgrade")
     assert done.returncode == 0, done.stderr
