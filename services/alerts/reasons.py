@@ -19,9 +19,14 @@ COMPONENT_WORDS = {
 }
 
 
+def in_words(words: Mapping[str, str], name: str) -> str:
+    """`name` as `words` say it, else as a sentence: "payment_failed" is "Payment failed"."""
+    return words.get(name, name.replace("_", " ").capitalize())
+
+
 def component_name(name: str) -> str:
     """A component as a CSM calls it."""
-    return COMPONENT_WORDS.get(name, name.replace("_", " ").capitalize())
+    return in_words(COMPONENT_WORDS, name)
 
 
 def current_reasons(

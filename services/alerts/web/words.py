@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from services.alerts.reasons import in_words
+
 BAND_WHY = {
     "red": "Why it is red",
     "yellow": "Why it is yellow",
@@ -37,7 +39,7 @@ EVENT_TYPE_WORDS = {
 
 def event_type(type_: str) -> str:
     """An input event's type as a CSM reads it: "payment_failed" is "Payment failed"."""
-    return EVENT_TYPE_WORDS.get(type_, type_.replace("_", " ").capitalize())
+    return in_words(EVENT_TYPE_WORDS, type_)
 
 
 def ago(when: datetime | None, now: datetime) -> str:
