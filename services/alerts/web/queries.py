@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, union
+from sqlalchemy import ColumnElement, Select, func, select, union
 from sqlalchemy.orm import Session
 
 from services.alerts import tables
@@ -92,12 +92,7 @@ def _accounts_where(query: Q, where: AccountFilter) -> Q:
         query = query.where(AccountListRow.account_id.in_(active))
     if where.search:
         text = where.search.strip().lower()
-        query = query.where(
-            or_(
-                func.lower(AccountListRow.account_id).startswith(text, autoescape=True),
-                func.lower(AccountListRow.name).contains(text, autoescape=True),
-            )
-        )
+        query = query.where(AccountListRow.search.contains(text, autoescape=True))
     return query
 
 
