@@ -27,16 +27,16 @@ def test_healthy_accounts_are_left_alone(figures: dict[str, Any]) -> None:
 
 
 def test_warnings_do_not_fall_below_what_the_model_reached(figures: dict[str, Any]) -> None:
-    """Ratchets at the figures of models default-5 and default-6, so a change that loses ground
+    """Ratchets at the figures of models default-5 to default-7, so a change that loses ground
     shows."""
     assert figures["auc_account_30d"] >= 0.72
-    assert figures["churners_flagged_14d_share"] >= 0.47
+    assert figures["churners_flagged_14d_share"] >= 0.51
     assert figures["auc_account_day_14d"] >= 0.85
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 14 targets not met yet: per-account AUC 0.73, 48% of churners flagged ahead",
+    reason="issue 14 targets not met yet: per-account AUC 0.73, 52% of churners flagged ahead",
 )
 def test_churners_are_flagged_weeks_ahead(figures: dict[str, Any]) -> None:
     assert figures["auc_account_30d"] >= 0.85

@@ -29,7 +29,7 @@ DEFAULT_TOML = files("services.scorer.model").joinpath(DEFAULT_MODEL).read_text(
 
 STRICT_TOML = (
     DEFAULT_TOML
-    .replace('version = "default-6"', 'version = "strict-1"')
+    .replace('version = "default-7"', 'version = "strict-1"')
     .replace("green = 70", "green = 99.5").replace("yellow = 40", "yellow = 90")
 )  # fmt: skip
 """The default model with much higher band edges: most accounts score lower bands under it."""

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from services.scorer.model.config import Spec, UsageRules
+from services.scorer.model.config import SentimentRules, Spec, SupportRules, UsageRules
 from services.scorer.model.state import DAY, AccountState
 from services.scorer.model.usage_window import idle_days, usage_window
 
@@ -33,6 +33,10 @@ class Signal(NamedTuple):
         return self.text.format(*self.args) if self.args else self.text
 
 
+Cap = tuple[str, Signal]
+"""The band a condition holds the account at, and the signal that explains it."""
+
+
 class Part(NamedTuple):
     """A component: its score (None without data), staleness and signals (`worst_first` sorts
     them for an explanation), and the band a condition holds the account at, if any (`cap`:
@@ -42,7 +46,7 @@ class Part(NamedTuple):
     score: float | None
     stale: bool = False
     signals: tuple[Signal, ...] | list[Signal] = ()
-    cap: tuple[str, Signal] | None = None
+    cap: Cap | None = None
 
     def worst_first(self) -> list[Signal]:
         """The signals, lowest score first."""
@@ -268,7 +272,23 @@ def support(state: AccountState, spec: Spec, at: int) -> Part:
         message = f"{recent} tickets opened this week, {times}"
         signals.append(Signal("support.ticket_rate", clamp(100 - rules.rate_penalty), message))
     penalty = sum(100 - s.score for s in signals)
-    return Part("support", clamp(100 - penalty), False, signals)
+    return Part("support", clamp(100 - penalty), False, signals, _stuck(open_tickets, rules, at))
+
+
+STUCK_PRIORITIES = ("high", "urgent")
+
+
+def _stuck(open_tickets: list[list[Any]], rules: SupportRules, at: int) -> Cap | None:
+    """A high-priority or escalated ticket open without an update for `stuck_days`: the
+    customer has been waiting on us long enough for a CSM to step in."""
+    if rules.stuck_days <= 0:
+        return None
+    waiting = [(at - t[0]) / DAY for t in open_tickets if t[2] in STUCK_PRIORITIES or t[3]]
+    longest = max(waiting, default=0.0)
+    if longest < rules.stuck_days:
+        return None
+    text = "a high-priority or escalated ticket has waited {:.0f} days without an update"
+    return "yellow", Signal("support.stuck_ticket", 0.0, text, (longest,))
 
 
 def billing(state: AccountState, spec: Spec, at: int) -> Part:
@@ -363,7 +383,22 @@ def sentiment(state: AccountState, spec: Spec, at: int) -> Part:
     if not signals:
         return Part("sentiment", None)
     weights = {"nps": rules.nps_weight, "csat": rules.csat_weight}
-    return Part("sentiment", _weighted(signals, weights), False, signals)
+    return Part(
+        "sentiment", _weighted(signals, weights), False, signals, _poor_csat(state, rules, at)
+    )
+
+
+def _poor_csat(state: AccountState, rules: SentimentRules, at: int) -> Cap | None:
+    """Repeated poor CSAT ratings lately, more poor than not: a pattern of bad experiences."""
+    if rules.poor_csat_count <= 0:
+        return None
+    recent = [score for t, score in state.csat if at - t <= rules.poor_csat_days * DAY]
+    poor = sum(1 for score in recent if score <= rules.poor_csat)
+    if poor < rules.poor_csat_count or 2 * poor <= len(recent):
+        return None
+    text = "{} of the last {} CSAT ratings in {:.0f} days were {:.0f} of 5 or lower"
+    args = (poor, len(recent), rules.poor_csat_days, rules.poor_csat)
+    return "yellow", Signal("sentiment.poor_csat", 0.0, text, args)
 
 
 ComponentFunction = Callable[[AccountState, Spec, int], Part]

@@ -165,6 +165,12 @@ class SupportRules(_Strict):
     rate_penalty: float = Field(20, ge=0, description="... cost this many points.")
     csat_floor: float = Field(3.5, ge=1, le=5, description="Average CSAT below this costs points.")
     csat_penalty_per_point: float = 20
+    stuck_days: float = Field(
+        10,
+        ge=0,
+        description="A high-priority, urgent or escalated ticket open this many days since its "
+        "last update holds the account at yellow: a customer waiting on us (0: never).",
+    )
 
 
 class BillingRules(_Strict):
@@ -192,6 +198,14 @@ class SentimentRules(_Strict):
 
     nps_weight: float = Field(0.6, ge=0)
     csat_weight: float = Field(0.4, ge=0)
+    poor_csat: float = Field(2, ge=1, le=5, description="A CSAT rating this low or lower is poor.")
+    poor_csat_count: int = Field(
+        2,
+        ge=0,
+        description="This many poor CSAT ratings within `poor_csat_days`, and more poor than "
+        "not, hold the account at yellow: repeated bad experiences, not one (0: never).",
+    )
+    poor_csat_days: float = Field(42, gt=0)
 
 
 class Calendar(_Strict):
