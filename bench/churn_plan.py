@@ -48,6 +48,17 @@ SEGMENTS = (
 SEGMENT_OF = {s.name: s for s in SEGMENTS}
 
 
+def pattern_list(text: str) -> tuple[str, ...]:
+    """`support_pain,billing_trouble` as the patterns it names (an option's type)."""
+    patterns = tuple(p.strip() for p in text.split(",") if p.strip())
+    unknown = sorted(set(patterns) - set(PATTERNS))
+    if unknown or not patterns:
+        raise argparse.ArgumentTypeError(
+            f"unknown churn pattern {', '.join(unknown) or '(none)'}: of {', '.join(PATTERNS)}"
+        )
+    return patterns
+
+
 @dataclass(frozen=True)
 class Config:
     """What to simulate: how many accounts, how many days, from when, with which seed."""
@@ -57,18 +68,38 @@ class Config:
     seed: int = SEED
     start: datetime = START
     churn_share: float = 0.15
+    patterns: tuple[str, ...] = PATTERNS
+    """The churn patterns drawn, in turn (a pattern named twice gets twice the share): a
+    population whose churn shows in other components than usual, e.g. `("support_pain",)`."""
+    segments: tuple[str, ...] = tuple(s.name for s in SEGMENTS)
+    """The segments drawn, in proportion to their shares (fewer large accounts: a smaller
+    history)."""
 
     @staticmethod
     def add_arguments(parser: argparse.ArgumentParser) -> None:
-        """The options of a command that simulates: --accounts, --days and --seed."""
+        """The options of a command that simulates: --accounts, --days, --seed, --churn-share
+        and --patterns."""
         parser.add_argument("--accounts", type=int, default=Config.accounts)
         parser.add_argument("--days", type=int, default=Config.days)
         parser.add_argument("--seed", type=int, default=SEED)
+        parser.add_argument("--churn-share", type=float, default=Config.churn_share)
+        parser.add_argument(
+            "--patterns",
+            type=pattern_list,
+            default=PATTERNS,
+            help=f"churn patterns drawn in turn, comma-separated (of {', '.join(PATTERNS)})",
+        )
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Config:
         """The simulation those options ask for."""
-        return cls(accounts=args.accounts, days=args.days, seed=args.seed)
+        return cls(
+            accounts=args.accounts,
+            days=args.days,
+            seed=args.seed,
+            churn_share=args.churn_share,
+            patterns=args.patterns,
+        )
 
     def at(self, day: float) -> datetime:
         """The time `day` days (fractional) after the start."""
@@ -109,14 +140,16 @@ ONSET_DAYS = {
 
 
 def plan(config: Config) -> list[Account]:
-    """The accounts of the simulation: a `churn_share` of them churn, patterns in equal shares."""
+    """The accounts of the simulation: a `churn_share` of them churn, the `patterns` in turn."""
     rng = random.Random(f"{config.seed}:plan")
     count = config.accounts
     churners = sorted(rng.sample(range(count), round(count * config.churn_share)))
-    pattern_of = {index: PATTERNS[k % len(PATTERNS)] for k, index in enumerate(churners)}
+    patterns = config.patterns
+    drawn_segments = [SEGMENT_OF[name] for name in config.segments]
+    pattern_of = {index: patterns[k % len(patterns)] for k, index in enumerate(churners)}
     accounts = []
     for index in range(count):
-        segment = rng.choices(SEGMENTS, weights=[s.share for s in SEGMENTS])[0]
+        segment = rng.choices(drawn_segments, weights=[s.share for s in drawn_segments])[0]
         low, high = segment.seats_range
         seats = round(segment.seats_median * math.exp(rng.gauss(0, segment.seats_sigma)))
         seats = max(low, min(high, seats))

@@ -80,6 +80,24 @@ def model_fit(
             min=0.0, max=1.0, help="Share of retained account-days red (default: as now)."
         ),
     ] = None,
+    yellow_precision: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Green edge: the highest whose account-days below it churn within 30 days at "
+            "this precision on the training accounts (instead of --flag-rate).",
+        ),
+    ] = None,
+    red_precision: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Yellow edge: the highest whose red account-days churn within 30 days at this "
+            "precision on the training accounts (instead of --red-rate).",
+        ),
+    ] = None,
     version: Annotated[
         str | None, typer.Option(help="Version of the fitted model (default: the next one).")
     ] = None,
@@ -93,7 +111,18 @@ def model_fit(
 
     try:
         fit_model(
-            events, model, labels, out, holdout, seed, flag_rate, red_rate, version, Console()
+            events,
+            model,
+            labels,
+            out,
+            holdout,
+            seed,
+            flag_rate,
+            red_rate,
+            version,
+            Console(),
+            yellow_precision=yellow_precision,
+            red_precision=red_precision,
         )
     except (BacktestError, FitError) as exc:
         typer.echo(f"error: {exc}", err=True)

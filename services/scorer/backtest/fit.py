@@ -6,11 +6,13 @@ weights come from a logistic regression of churn within the horizon on each comp
 (100 - its score) over the training accounts' judged days, with coefficients held non-negative
 and scaled to sum to 1: a weighted mean of risks ranks days as the regression does. Usage signal
 weights come the same way from the usage signals. Band edges are set so that retained accounts'
-days are flagged (and red) as often as under the current model, or at a given rate.
+days are flagged (and red) as often as under the current model, at a given rate, or at the
+highest edge whose flagged days reach a given precision.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 import random
 import re
@@ -139,6 +141,27 @@ def with_weights(
         profiles.append({**profile, "overrides": overrides})
     out["profiles"] = profiles
     return out
+
+
+EDGE_STEP = 0.1
+"""Band edges are searched in steps of this many points."""
+
+
+def precision_edge(
+    positives: Sequence[float], negatives: Sequence[float], target: float
+) -> float | None:
+    """The highest score edge (in steps of 0.1) whose flagged days, those scoring below it, are
+    followed by churn within the horizon at least a share `target` of the time: the edge that
+    flags the most days at that precision. `positives` are the scores of days followed by churn,
+    `negatives` the others. None when no edge reaches the target."""
+    churns, stays = sorted(positives), sorted(negatives)
+    for step in range(round(100 / EDGE_STEP), 0, -1):
+        edge = round(step * EDGE_STEP, 1)
+        flagged_churns = bisect.bisect_left(churns, edge)
+        flagged = flagged_churns + bisect.bisect_left(stays, edge)
+        if flagged_churns and flagged_churns >= target * flagged:
+            return edge
+    return None
 
 
 def with_bands(document: dict[str, Any], green: float, yellow: float) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from services.scorer.backtest.command import BacktestError, replay_with_progress
 from services.scorer.backtest.fit import (
+    HORIZON,
     MIN_CHURNERS,
     SIGNALS,
     FitError,
@@ -17,11 +18,12 @@ from services.scorer.backtest.fit import (
     held_out,
     learn_weights,
     needs_sklearn,
+    precision_edge,
     rows,
     with_bands,
     with_weights,
 )
-from services.scorer.backtest.metrics import EVAL_FROM
+from services.scorer.backtest.metrics import EVAL_FROM, account_day_risks
 from services.scorer.backtest.replay import Replayed
 from services.scorer.backtest.report import figures_table
 from services.scorer.backtest.run import MODEL, OTHER, backtest_result
@@ -69,9 +71,19 @@ def fit_model(
     red_rate: float | None,
     version: str | None,
     console: Console,
+    yellow_precision: float | None = None,
+    red_precision: float | None = None,
 ) -> dict[str, Any]:
     """The whole command: fit, write `out`, print both models' backtest on held-out accounts;
-    returns that backtest."""
+    returns that backtest. Each band edge comes from a flag rate or a precision (at most one of
+    the two), else from the current model's flag rate on the training accounts."""
+    for rate, target, name in (
+        (flag_rate, yellow_precision, "yellow"),
+        (red_rate, red_precision, "red"),
+    ):
+        if rate is not None and target is not None:
+            rate_option = "--flag-rate" if name == "yellow" else "--red-rate"
+            raise FitError(f"give {rate_option} or --{name}-precision, not both")
     needs_sklearn()
     try:
         current = load_model(model_file)
@@ -104,14 +116,14 @@ def fit_model(
     weighted = parse_model(_dumps(document), "fitted model")
 
     before = _retained_days(first, train)
-    flag_rate = flag_rate if flag_rate is not None else _share(before, ("yellow", "red"))
-    red_rate = red_rate if red_rate is not None else _share(before, ("red",))
     second = replay_with_progress(events, {MODEL: weighted}, labels, console, accounts=train)
     scores = sorted(score for score, _ in _retained_days(second, train))
     if not scores:
         raise FitError("no retained training account has a score on a judged day")
-    green = _edge(scores, flag_rate)
-    yellow = _edge(scores, red_rate)
+    churns, stays = account_day_risks(second.traces[MODEL], HORIZON, second.span.days)
+    day_scores = ([100 - r for r in churns], [100 - r for r in stays])
+    green = _fitted_edge(scores, day_scores, flag_rate, yellow_precision, before, "yellow")
+    yellow = _fitted_edge(scores, day_scores, red_rate, red_precision, before, "red")
     document = with_bands(document, green, yellow)
     document["version"] = version or bump_version(current.version)
     text = _dumps(document)
@@ -127,6 +139,29 @@ def fit_model(
     result = backtest_result(third, models, seed)
     console.print(figures_table(result, f"held-out accounts ({len(test)}, seed {seed})"))
     return result
+
+
+def _fitted_edge(
+    retained: list[float],
+    day_scores: tuple[list[float], list[float]],
+    rate: float | None,
+    target: float | None,
+    before: list[tuple[float, int]],
+    band: str,
+) -> float:
+    """The edge below which days are `band` or worse: at a precision `target` on the training
+    accounts' judged days, else at a flag `rate` of the retained ones' (by default the current
+    model's)."""
+    if target is not None:
+        edge = precision_edge(*day_scores, target)
+        if edge is None:
+            raise FitError(
+                f"no {band} edge reaches a precision of {target:g} at {HORIZON} days "
+                "on the training accounts"
+            )
+        return edge
+    bands = ("yellow", "red") if band == "yellow" else ("red",)
+    return _edge(retained, rate if rate is not None else _share(before, bands))
 
 
 def _share(days: list[tuple[float, int]], bands: tuple[str, ...]) -> float:
@@ -157,12 +192,18 @@ def print_weights(console: Console, current: HealthModel, fitted: HealthModel) -
             f"{getattr(current.base.bands, edge):g}",
             f"{getattr(fitted.base.bands, edge):g}",
         )
+    profiles: dict[str, dict[str, float]] = {
+        p.name: p.overrides["weights"] for p in current.profiles if "weights" in p.overrides
+    }
     for profile in fitted.profiles:
         if "weights" in profile.overrides:
-            weights = profile.overrides["weights"]
             table.add_row(
                 f"profile {profile.name}",
-                "",
-                " ".join(f"{k}={v:g}" for k, v in weights.items()),
+                _weights_text(profiles.get(profile.name, {})),
+                _weights_text(profile.overrides["weights"]),
             )
     console.print(table)
+
+
+def _weights_text(weights: dict[str, float]) -> str:
+    return " ".join(f"{k}={v:g}" for k, v in weights.items())

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import random
 import sys
 
 import pytest
 import tomli_w
+from rich.console import Console
 
 from services.scorer.backtest.fit import (
     FitError,
@@ -14,10 +16,11 @@ from services.scorer.backtest.fit import (
     held_out,
     learn_weights,
     needs_sklearn,
+    precision_edge,
     with_bands,
     with_weights,
 )
-from services.scorer.backtest.fit_run import model_document
+from services.scorer.backtest.fit_run import model_document, print_weights
 from services.scorer.backtest.metrics import auc
 from services.scorer.model import default_model
 from services.scorer.model.config import COMPONENTS, parse_model
@@ -107,3 +110,44 @@ def test_without_scikit_learn_the_error_names_the_extra(monkeypatch: pytest.Monk
     monkeypatch.setitem(sys.modules, "sklearn.linear_model", None)
     with pytest.raises(FitError, match=r"pip install 'healthmon\[fit\]'"):
         needs_sklearn()
+
+
+CHURN_DAYS = [10.0, 20.0, 30.0]
+"""Scores of account-days followed by churn within 30 days (against STAY_DAYS, the others)."""
+STAY_DAYS = [25.0, 50.0, 80.0]
+
+
+@pytest.mark.parametrize(
+    ("target", "edge"),
+    [
+        (1.0, 25.0),  # below 25: 10 and 20, both churn; from 25.1 the stay at 25 is flagged too
+        (0.75, 50.0),  # below 50: 3 churns of 4 days; from 50.1: 3 of 5
+        (0.6, 80.0),  # below 80: 3 of 5
+        (0.5, 100.0),  # every day: 3 of 6
+    ],
+)
+def test_a_precision_edge_is_the_highest_that_flags_days_at_that_precision(
+    target: float, edge: float
+) -> None:
+    assert precision_edge(CHURN_DAYS, STAY_DAYS, target) == edge
+
+
+def test_no_precision_edge_when_the_target_cannot_be_reached() -> None:
+    assert precision_edge([60.0], [10.0], 0.9) is None  # at best 1 churn of 2 flagged days
+    assert precision_edge([], STAY_DAYS, 0.1) is None
+
+
+def test_the_side_by_side_shows_both_models_weights_for_each_profile() -> None:
+    current = default_model()
+    weights = {"usage": 0.2, "support": 0.5, "billing": 0.3, "sentiment": 0.0}
+    document = with_weights(model_document(current), weights, None, {})
+    document["version"] = bump_version(current.version)
+    fitted = parse_model(tomli_w.dumps(document))
+    console = Console(file=io.StringIO(), width=200)
+    print_weights(console, current, fitted)
+    printed = console.file.getvalue().splitlines()
+    for profile in current.profiles:
+        if "weights" in profile.overrides:
+            mine = " ".join(f"{k}={v:g}" for k, v in profile.overrides["weights"].items())
+            [row] = [line for line in printed if f"profile {profile.name} " in line]
+            assert row.index(mine) < row.index("usage=0.2 support=0.5 billing=0.3 sentiment=0")
