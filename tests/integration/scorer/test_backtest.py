@@ -25,6 +25,36 @@ from tests.support.simulation import Config, simulator_figures, write_ndjson
 
 SMALL = Config(accounts=16, days=100)
 
+# Known figures: the backtest of a seeded simulation, as measured once and pinned. Obtained with
+#   python bench/churn_sim.py --accounts 60 --days 120 --out history.ndjson.gz   (seed 20261130)
+#   healthmon backtest --events history.ndjson.gz --json
+# on model default-7. A change to the model, the replay or the metrics that moves any of them by
+# more than PINNED_TOLERANCE fails here: if it was meant, measure again and update this block.
+PINNED_HISTORY = Config(accounts=60, days=120)
+PINNED_MODEL = "default-7"
+PINNED_CHURNERS = 9
+PINNED_FIGURES = {
+    "auc_account_day_14d": 0.885,
+    "auc_account_day_30d": 0.838,
+    "auc_account_30d": 0.800,
+    "churners_flagged_14d_share": 0.556,
+    "healthy_flagged_share": 0.118,
+    "changes_per_healthy_account_month": 0.458,
+}
+PINNED_BASELINES = {  # the baselines do not depend on the model file
+    "days_since_usage": {
+        "auc_account_day_14d": 0.715,
+        "auc_account_day_30d": 0.696,
+        "auc_account_30d": 0.508,
+    },
+    "weighted_rules": {
+        "auc_account_day_14d": 0.792,
+        "auc_account_day_30d": 0.730,
+        "auc_account_30d": 0.675,
+    },
+}
+PINNED_TOLERANCE = 0.02
+
 
 @pytest.fixture(scope="module")
 def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -63,7 +93,24 @@ def from_file(history: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[s
     return result
 
 
-def test_the_backtest_of_a_simulated_history_gives_the_simulators_figures(
+def test_the_backtest_of_a_seeded_simulation_gives_the_pinned_figures(tmp_path: Path) -> None:
+    history = tmp_path / "history.ndjson.gz"
+    with gzip.open(history, "wb") as out:
+        write_ndjson(PINNED_HISTORY, out)
+    result = as_json(backtest("--events", str(history), "--json"))
+    assert (result["accounts"], result["churners"]) == (PINNED_HISTORY.accounts, PINNED_CHURNERS)
+    measured = {key: round(result[key], 3) for key in PINNED_FIGURES}
+    baselines = {
+        name: {key: round(result["baselines"][name][key], 3) for key in keys}
+        for name, keys in PINNED_BASELINES.items()
+    }
+    moved = f"model {result['model_version']} (pinned on {PINNED_MODEL}): {measured} {baselines}"
+    assert measured == pytest.approx(PINNED_FIGURES, abs=PINNED_TOLERANCE), moved
+    for name, figures in PINNED_BASELINES.items():
+        assert baselines[name] == pytest.approx(figures, abs=PINNED_TOLERANCE), moved
+
+
+def test_the_backtest_of_a_file_agrees_with_the_simulators_own_replay_and_labels(
     from_file: dict[str, Any],
 ) -> None:
     known = simulator_figures(SMALL, default_model())
