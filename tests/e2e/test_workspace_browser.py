@@ -117,6 +117,16 @@ def signed_in(populated: System, browser: webdriver.Chrome) -> webdriver.Chrome:
     return browser
 
 
+def unstale(step: Callable[[], Any], tries: int = 5) -> Any:
+    """Run `step` again when the page replaced the element it held (a live refresh)."""
+    for _ in range(tries - 1):
+        try:
+            return step()
+        except StaleElementReferenceException:
+            time.sleep(0.3)
+    return step()
+
+
 def test_signing_in_shows_the_accounts_most_at_risk_first(
     populated: System, browser: webdriver.Chrome
 ) -> None:
@@ -160,21 +170,20 @@ def test_an_account_page_tells_its_story(populated: System, signed_in: webdriver
     name = link.text
     link.click()
     wait_until(lambda: browser.find_elements(By.CSS_SELECTOR, "svg.chart"), 10, "the chart")
-    assert browser.find_element(By.TAG_NAME, "h1").text == name
-    assert browser.find_elements(By.CSS_SELECTOR, "circle.marker")
-    assert browser.find_elements(By.CSS_SELECTOR, ".reasons li")
-    assert "Alert raised" in browser.find_element(By.CSS_SELECTOR, ".timeline").text
+
+    def story() -> tuple[str, int, int, str]:
+        """What the account section shows, read afresh (the page swaps it when health moves)."""
+        return (
+            browser.find_element(By.TAG_NAME, "h1").text,
+            len(browser.find_elements(By.CSS_SELECTOR, "circle.marker")),
+            len(browser.find_elements(By.CSS_SELECTOR, ".reasons li")),
+            browser.find_element(By.CSS_SELECTOR, ".timeline").text,
+        )
+
+    title, markers, reasons, timeline = unstale(story)
+    assert title == name and markers and reasons
+    assert "Alert raised" in timeline
     look(browser, "account")
-
-
-def unstale(step: Callable[[], Any], tries: int = 5) -> Any:
-    """Run `step` again when the page replaced the element it held (a live refresh)."""
-    for _ in range(tries - 1):
-        try:
-            return step()
-        except StaleElementReferenceException:
-            time.sleep(0.3)
-    return step()
 
 
 def _card(browser: webdriver.Chrome) -> Any:
@@ -187,7 +196,7 @@ def test_alerts_are_acknowledged_and_snoozed_in_place(
     browser = signed_in
     browser.get(url(populated, "/alerts"))
     look(browser, "alerts")
-    alert_id = _card(browser).get_attribute("id")
+    alert_id = unstale(lambda: _card(browser).get_attribute("id"))
     # the inbox refreshes itself while alerts change: find the card afresh for each step
 
     def acknowledge() -> None:
@@ -214,7 +223,7 @@ def test_alerts_are_acknowledged_and_snoozed_in_place(
 
     unstale(snooze)
     status_is("snoozed")
-    assert "snoozed until" in browser.find_element(By.ID, alert_id).text
+    assert "snoozed until" in unstale(lambda: browser.find_element(By.ID, alert_id).text)
     api = populated.alerts.get(f"/v1/alerts/{alert_id.removeprefix('alert-')}").json()
     assert api["status"] == "snoozed" and api["snoozed_until"].startswith(day.isoformat())
 
