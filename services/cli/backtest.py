@@ -4,7 +4,7 @@ history."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -18,6 +18,11 @@ ChurnLabels = Annotated[
     Path | None,
     typer.Option(help="CSV account_id,churned_at (default: each subscription_ended)."),
 ]
+
+
+def _share(help: str) -> Any:
+    """An option that takes a share, from 0 to 1."""
+    return typer.Option(min=0.0, max=1.0, help=help)
 
 
 @commands.command()
@@ -69,33 +74,23 @@ def model_fit(
     ] = 0.3,
     seed: Annotated[int, typer.Option(help="Seed of the held-out accounts.")] = 1,
     flag_rate: Annotated[
-        float | None,
-        typer.Option(
-            min=0.0, max=1.0, help="Share of retained account-days below green (default: as now)."
-        ),
+        float | None, _share("Share of retained account-days below green (default: as now).")
     ] = None,
     red_rate: Annotated[
-        float | None,
-        typer.Option(
-            min=0.0, max=1.0, help="Share of retained account-days red (default: as now)."
-        ),
+        float | None, _share("Share of retained account-days red (default: as now).")
     ] = None,
     yellow_precision: Annotated[
         float | None,
-        typer.Option(
-            min=0.0,
-            max=1.0,
-            help="Green edge: the highest whose account-days below it churn within 30 days at "
-            "this precision on the training accounts (instead of --flag-rate).",
+        _share(
+            "Green edge: the highest whose account-days below it churn within 30 days at "
+            "this precision on the training accounts (instead of --flag-rate)."
         ),
     ] = None,
     red_precision: Annotated[
         float | None,
-        typer.Option(
-            min=0.0,
-            max=1.0,
-            help="Yellow edge: the highest whose red account-days churn within 30 days at this "
-            "precision on the training accounts (instead of --red-rate).",
+        _share(
+            "Yellow edge: the highest whose red account-days churn within 30 days at this "
+            "precision on the training accounts (instead of --red-rate)."
         ),
     ] = None,
     version: Annotated[
