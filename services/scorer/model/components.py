@@ -396,7 +396,7 @@ def _poor_csat(state: AccountState, rules: SentimentRules, at: int) -> Cap | Non
     poor = sum(1 for score in recent if score <= rules.poor_csat)
     if poor < rules.poor_csat_count or 2 * poor <= len(recent):
         return None
-    text = "{} of the last {} CSAT ratings in {:.0f} days were {:.0f} of 5 or lower"
+    text = "{} of the last {} CSAT ratings in {:.0f} days were {:g} of 5 or lower"
     args = (poor, len(recent), rules.poor_csat_days, rules.poor_csat)
     return "yellow", Signal("sentiment.poor_csat", 0.0, text, args)
 
