@@ -77,13 +77,12 @@ def fit_model(
     """The whole command: fit, write `out`, print both models' backtest on held-out accounts;
     returns that backtest. Each band edge comes from a flag rate or a precision (at most one of
     the two), else from the current model's flag rate on the training accounts."""
-    for rate, target, name in (
-        (flag_rate, yellow_precision, "yellow"),
-        (red_rate, red_precision, "red"),
+    for rate, target, options in (
+        (flag_rate, yellow_precision, "--flag-rate or --yellow-precision"),
+        (red_rate, red_precision, "--red-rate or --red-precision"),
     ):
         if rate is not None and target is not None:
-            rate_option = "--flag-rate" if name == "yellow" else "--red-rate"
-            raise FitError(f"give {rate_option} or --{name}-precision, not both")
+            raise FitError(f"give {options}, not both")
     needs_sklearn()
     try:
         current = load_model(model_file)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import random
 import sys
+from pathlib import Path
 
 import pytest
 import tomli_w
@@ -20,7 +21,7 @@ from services.scorer.backtest.fit import (
     with_bands,
     with_weights,
 )
-from services.scorer.backtest.fit_run import model_document, print_weights
+from services.scorer.backtest.fit_run import fit_model, model_document, print_weights
 from services.scorer.backtest.metrics import auc
 from services.scorer.model import default_model
 from services.scorer.model.config import COMPONENTS, parse_model
@@ -151,3 +152,21 @@ def test_the_side_by_side_shows_both_models_weights_for_each_profile() -> None:
             mine = " ".join(f"{k}={v:g}" for k, v in profile.overrides["weights"].items())
             [row] = [line for line in printed if f"profile {profile.name} " in line]
             assert row.index(mine) < row.index("usage=0.2 support=0.5 billing=0.3 sentiment=0")
+
+
+@pytest.mark.parametrize(
+    ("rates", "options"),
+    [
+        ({"flag_rate": 0.1, "yellow_precision": 0.5}, "--flag-rate or --yellow-precision"),
+        ({"red_rate": 0.02, "red_precision": 0.5}, "--red-rate or --red-precision"),
+    ],
+)
+def test_an_edge_takes_a_rate_or_a_precision_not_both(
+    tmp_path: Path, rates: dict[str, float], options: str
+) -> None:
+    settings = {"flag_rate": None, "red_rate": None, **rates}
+    with pytest.raises(FitError, match=f"give {options}, not both"):
+        fit_model(
+            tmp_path / "history.ndjson", None, None, tmp_path / "fitted.toml", 0.3, 1,
+            version=None, console=Console(file=io.StringIO()), **settings,
+        )  # fmt: skip
