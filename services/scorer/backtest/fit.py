@@ -61,14 +61,23 @@ class Rows:
     signal_labels: list[int]
 
 
-def rows(runs: Sequence[AccountRun], days: int, horizon: int = HORIZON) -> Rows:
+def rows(
+    runs: Sequence[AccountRun],
+    days: int,
+    horizon: int = HORIZON,
+    weights: dict[str, float] | None = None,
+) -> Rows:
     """Every judged account-day with a score: its features as risks (0-1) and its label.
 
-    A component without data is taken at the day's score (the model shares its weight among the
-    others, which is the same); a missing usage signal at the usage score."""
+    A component without data is taken at the weighted mean of the components that have data
+    (under `weights`, the current model's): the model shares a missing component's weight among
+    the others, which is the same. Not at the day's score, which a cap can hold far below that
+    mean and so teach the regression that the missing component is a risk. Without `weights`
+    the present components count alike. A missing usage signal is taken at the usage score."""
     out = Rows([], [], [], [])
     width = len(FEATURES)
     index = {name: i for i, name in enumerate(FEATURES)}
+    share = weights or dict.fromkeys(COMPONENTS, 1.0)
     for run in runs:
         churn = run.account.churn_day
         values = run.features
@@ -80,8 +89,8 @@ def rows(runs: Sequence[AccountRun], days: int, horizon: int = HORIZON) -> Rows:
             if math.isnan(score):
                 continue
             label = int(churn is not None and churn <= day + horizon)
-            parts = [row[index[c]] for c in COMPONENTS]
-            out.components.append([(100 - (score if math.isnan(p) else p)) / 100 for p in parts])
+            parts = {c: row[index[c]] for c in COMPONENTS}
+            out.components.append([(100 - p) / 100 for p in _imputed(parts, share, score)])
             out.labels.append(label)
             usage = row[index["usage"]]
             if not math.isnan(usage):
@@ -89,6 +98,15 @@ def rows(runs: Sequence[AccountRun], days: int, horizon: int = HORIZON) -> Rows:
                 out.signals.append([(100 - (usage if math.isnan(s) else s)) / 100 for s in signals])
                 out.signal_labels.append(label)
     return out
+
+
+def _imputed(parts: dict[str, float], weights: dict[str, float], score: float) -> list[float]:
+    """Component scores in COMPONENTS order, a missing one (NaN) at the weighted mean of the
+    present ones; the day's score when no weighted component is present."""
+    present = {c: v for c, v in parts.items() if not math.isnan(v) and weights.get(c, 0) > 0}
+    total = sum(weights[c] for c in present)
+    mean = sum(weights[c] * v for c, v in present.items()) / total if total > 0 else score
+    return [mean if math.isnan(parts[c]) else parts[c] for c in COMPONENTS]
 
 
 def learn_weights(

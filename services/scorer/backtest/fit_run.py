@@ -95,7 +95,7 @@ def fit_model(
     train_runs = [first.runs[a] for a in sorted(train)]
     if not any(r.account.churned for r in train_runs):
         raise FitError("no churned account among the training accounts: nothing to learn from")
-    data = rows(train_runs, days)
+    data = rows(train_runs, days, weights=dict(current.base.weights))
     base = learn_weights(data.components, data.labels, COMPONENTS, seed)
     if base is None:
         raise FitError("the components do not separate churn from retention on this history")
@@ -107,7 +107,7 @@ def fit_model(
             continue
         mine = [r for r in train_runs if r.account.segment == segment]
         if sum(r.account.churned for r in mine) >= MIN_CHURNERS:
-            part = rows(mine, days)
+            part = rows(mine, days, weights=dict(profile.overrides["weights"]))
             fitted = learn_weights(part.components, part.labels, COMPONENTS, seed)
             if fitted is not None:
                 by_segment[segment] = fitted

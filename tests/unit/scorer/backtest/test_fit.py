@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import random
 import sys
 from pathlib import Path
@@ -12,17 +13,21 @@ import tomli_w
 from rich.console import Console
 
 from services.scorer.backtest.fit import (
+    HORIZON,
     FitError,
     bump_version,
     held_out,
     learn_weights,
     needs_sklearn,
     precision_edge,
+    rows,
     with_bands,
     with_weights,
 )
 from services.scorer.backtest.fit_run import fit_model, model_document, print_weights
-from services.scorer.backtest.metrics import auc
+from services.scorer.backtest.metrics import EVAL_FROM, auc
+from services.scorer.backtest.replay import FEATURES, AccountRun
+from services.scorer.backtest.traces import Account
 from services.scorer.model import default_model
 from services.scorer.model.config import COMPONENTS, parse_model
 
@@ -144,9 +149,9 @@ def test_the_side_by_side_shows_both_models_weights_for_each_profile() -> None:
     document = with_weights(model_document(current), weights, None, {})
     document["version"] = bump_version(current.version)
     fitted = parse_model(tomli_w.dumps(document))
-    console = Console(file=io.StringIO(), width=200)
-    print_weights(console, current, fitted)
-    printed = console.file.getvalue().splitlines()
+    buffer = io.StringIO()
+    print_weights(Console(file=buffer, width=200), current, fitted)
+    printed = buffer.getvalue().splitlines()
     for profile in current.profiles:
         if "weights" in profile.overrides:
             mine = " ".join(f"{k}={v:g}" for k, v in profile.overrides["weights"].items())
@@ -170,3 +175,31 @@ def test_an_edge_takes_a_rate_or_a_precision_not_both(
             tmp_path / "history.ndjson", None, None, tmp_path / "fitted.toml", 0.3, 1,
             version=None, console=Console(file=io.StringIO()), **settings,
         )  # fmt: skip
+
+
+def run_of(day: dict[str, float], days: int) -> AccountRun:
+    """A retained account whose every midnight has the features `day` (NaN where absent)."""
+    run = AccountRun(Account("acct-1"), states={})
+    for _ in range(days):
+        run.features.extend(day.get(name, math.nan) for name in FEATURES)
+    return run
+
+
+def test_a_missing_component_is_taken_at_the_weighted_mean_of_the_present_ones() -> None:
+    # no support data; the day's score is capped at 30 though the components read 80 and 40
+    day = {"usage": 80.0, "billing": 40.0, "sentiment": 100.0, "score": 30.0}
+    weights = {"usage": 0.5, "support": 0.2, "billing": 0.25, "sentiment": 0.05}
+    days = EVAL_FROM + HORIZON + 1
+    found = rows([run_of(day, days)], days, weights=weights)
+    assert found.labels == [0, 0]
+    mean = (0.5 * 80 + 0.25 * 40 + 0.05 * 100) / 0.8  # 68.75, not the capped score
+    for risks in found.components:
+        assert risks == pytest.approx([0.2, (100 - mean) / 100, 0.6, 0.0])
+
+
+def test_a_day_without_any_weighted_component_takes_the_days_score() -> None:
+    day = {"sentiment": 100.0, "score": 70.0}
+    weights = {"usage": 0.5, "support": 0.3, "billing": 0.2, "sentiment": 0.0}
+    days = EVAL_FROM + HORIZON
+    [risks] = rows([run_of(day, days)], days, weights=weights).components
+    assert risks == pytest.approx([0.3, 0.3, 0.3, 0.0])
