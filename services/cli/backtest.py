@@ -74,10 +74,18 @@ def model_fit(
     ] = 0.3,
     seed: Annotated[int, typer.Option(help="Seed of the held-out accounts.")] = 1,
     flag_rate: Annotated[
-        float | None, _share("Share of retained account-days below green (default: as now).")
+        float | None,
+        _share(
+            "Green edge: the share of retained training accounts that go yellow or red at "
+            "some judged midnight (default: the current model's share)."
+        ),
     ] = None,
     red_rate: Annotated[
-        float | None, _share("Share of retained account-days red (default: as now).")
+        float | None,
+        _share(
+            "Yellow edge: the share of retained training accounts that go red at some judged "
+            "midnight (default: the current model's share)."
+        ),
     ] = None,
     yellow_precision: Annotated[
         float | None,
@@ -96,8 +104,16 @@ def model_fit(
     version: Annotated[
         str | None, typer.Option(help="Version of the fitted model (default: the next one).")
     ] = None,
+    json_out: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print the held-out figures as one JSON object; the tables go to standard error.",
+        ),
+    ] = False,
 ) -> None:
     """Fit component and signal weights and band edges to a history; judge on held-out accounts."""
+    import orjson
     from rich.console import Console
 
     from services.scorer.backtest.command import BacktestError
@@ -105,7 +121,7 @@ def model_fit(
     from services.scorer.backtest.fit_run import fit_model
 
     try:
-        fit_model(
+        result = fit_model(
             events,
             model,
             labels,
@@ -115,10 +131,12 @@ def model_fit(
             flag_rate,
             red_rate,
             version,
-            Console(),
+            Console(stderr=json_out),
             yellow_precision=yellow_precision,
             red_precision=red_precision,
         )
     except (BacktestError, FitError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
+    if json_out:
+        typer.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())

@@ -182,6 +182,16 @@ def precision_edge(
     return None
 
 
+def account_edge(lows: Sequence[float], rate: float, hysteresis: float, held: int = 0) -> float:
+    """The band edge that a share `rate` of accounts reach, from each account's lowest score
+    (`lows`, sorted) and the number of accounts `held` in the band whatever their score (by a
+    hold or a critical signal). An account enters a worse band only `hysteresis` points below an
+    edge, so the edge sits that far above the lowest score it is to catch."""
+    wanted = round(rate * (len(lows) + held)) - held
+    k = min(len(lows) - 1, max(0, wanted))
+    return round(lows[k] + hysteresis, 1)
+
+
 def with_bands(document: dict[str, Any], green: float, yellow: float) -> dict[str, Any]:
     """The model file's data with new base band edges (yellow kept below green)."""
     green = min(max(green, 1.0), 100.0)

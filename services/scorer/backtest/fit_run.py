@@ -14,6 +14,7 @@ from services.scorer.backtest.fit import (
     MIN_CHURNERS,
     SIGNALS,
     FitError,
+    account_edge,
     bump_version,
     held_out,
     learn_weights,
@@ -23,11 +24,11 @@ from services.scorer.backtest.fit import (
     with_bands,
     with_weights,
 )
-from services.scorer.backtest.metrics import EVAL_FROM, account_day_risks
+from services.scorer.backtest.metrics import EVAL_FROM, FLAGGED, account_day_risks, ever_flagged
 from services.scorer.backtest.replay import Replayed
 from services.scorer.backtest.report import figures_table
 from services.scorer.backtest.run import MODEL, OTHER, backtest_result
-from services.scorer.backtest.traces import BAND_CODE
+from services.scorer.backtest.traces import BAND_CODE, Trace
 from services.scorer.model import HealthModel, ModelFileError, load_model
 from services.scorer.model.config import COMPONENTS, ModelFile, parse_model
 
@@ -47,17 +48,31 @@ def model_document(model: HealthModel) -> dict[str, Any]:
     )
 
 
-def _retained_days(replayed: Replayed, accounts: set[str]) -> list[tuple[float, int]]:
-    """(score, band code) of every judged midnight of the retained `accounts` with a score."""
-    out = []
-    for trace in replayed.traces[MODEL]:
-        if trace.account.churned or trace.account.account_id not in accounts:
-            continue
-        for day in range(EVAL_FROM, len(trace.bands)):
-            risk = trace.risk(day)
-            if risk is not None:
-                out.append((100 - risk, trace.bands[day]))
-    return out
+def _retained(replayed: Replayed, accounts: set[str]) -> list[Trace]:
+    """The model's traces of the retained `accounts`."""
+    return [
+        t
+        for t in replayed.traces[MODEL]
+        if not t.account.churned and t.account.account_id in accounts
+    ]
+
+
+def _lowest_scores(
+    traces: list[Trace], bands: tuple[str, ...], edge: float, hysteresis: float
+) -> tuple[list[float], int]:
+    """Each account's lowest score at a judged midnight, sorted, and how many accounts were in
+    `bands` at a midnight when their score was clear of `edge` and its hysteresis: held there
+    (by a hold or a critical signal) whatever the edge. Accounts without a score are left out."""
+    lows, held = [], 0
+    codes = {BAND_CODE[b] for b in bands}
+    for trace in traces:
+        days = range(EVAL_FROM, len(trace.bands))
+        scored = [(100 - r, trace.bands[d]) for d in days if (r := trace.risk(d)) is not None]
+        if any(code in codes and score >= edge + hysteresis for score, code in scored):
+            held += 1
+        elif scored:
+            lows.append(min(score for score, _ in scored))
+    return sorted(lows), held
 
 
 def fit_model(
@@ -114,15 +129,22 @@ def fit_model(
     document = with_weights(model_document(current), base, signals, by_segment)
     weighted = parse_model(_dumps(document), "fitted model")
 
-    before = _retained_days(first, train)
+    before = _retained(first, train)
     second = replay_with_progress(events, {MODEL: weighted}, labels, console, accounts=train)
-    scores = sorted(score for score, _ in _retained_days(second, train))
-    if not scores:
+    retained = _retained(second, train)
+    edges = weighted.base.bands
+    green_lows = _lowest_scores(retained, FLAGGED, edges.green, edges.hysteresis)
+    if green_lows == ([], 0):
         raise FitError("no retained training account has a score on a judged day")
+    yellow_lows = _lowest_scores(retained, ("red",), edges.yellow, edges.hysteresis)
     churns, stays = account_day_risks(second.traces[MODEL], HORIZON, second.span.days)
     day_scores = ([100 - r for r in churns], [100 - r for r in stays])
-    green = _fitted_edge(scores, day_scores, flag_rate, yellow_precision, before, "yellow")
-    yellow = _fitted_edge(scores, day_scores, red_rate, red_precision, before, "red")
+    green = _fitted_edge(
+        green_lows, edges.hysteresis, day_scores, flag_rate, yellow_precision, before, FLAGGED
+    )
+    yellow = _fitted_edge(
+        yellow_lows, edges.hysteresis, day_scores, red_rate, red_precision, before, ("red",)
+    )
     document = with_bands(document, green, yellow)
     document["version"] = version or bump_version(current.version)
     text = _dumps(document)
@@ -141,37 +163,33 @@ def fit_model(
 
 
 def _fitted_edge(
-    retained: list[float],
+    lows: tuple[list[float], int],
+    hysteresis: float,
     day_scores: tuple[list[float], list[float]],
     rate: float | None,
     target: float | None,
-    before: list[tuple[float, int]],
-    band: str,
+    before: list[Trace],
+    bands: tuple[str, ...],
 ) -> float:
-    """The edge below which days are `band` or worse: at a precision `target` on the training
-    accounts' judged days, else at a flag `rate` of the retained ones' (by default the current
-    model's)."""
+    """The edge below which an account is in `bands` (flagged, or red): at a precision `target`
+    of the training accounts' judged days, else so that a share `rate` of the retained training
+    accounts reach it on some judged midnight (by default the share the current model's bands
+    reached), from their lowest scores and the number held in the band (`lows`)."""
     if target is not None:
         edge = precision_edge(*day_scores, target)
         if edge is None:
+            band = "yellow" if bands == FLAGGED else "red"
             raise FitError(
                 f"no {band} edge reaches a precision of {target:g} at {HORIZON} days "
                 "on the training accounts"
             )
         return edge
-    bands = ("yellow", "red") if band == "yellow" else ("red",)
-    return _edge(retained, rate if rate is not None else _share(before, bands))
-
-
-def _share(days: list[tuple[float, int]], bands: tuple[str, ...]) -> float:
-    codes = {BAND_CODE[b] for b in bands}
-    return sum(code in codes for _, code in days) / len(days) if days else 0.0
-
-
-def _edge(scores: list[float], rate: float) -> float:
-    """The score edge below which a share `rate` of the (sorted) scores lies."""
-    k = min(len(scores) - 1, max(0, round(rate * len(scores))))
-    return round(scores[k], 1)
+    if rate is None:
+        rate = sum(ever_flagged(t, bands) for t in before) / len(before) if before else 0.0
+    scores, held = lows
+    if not scores:
+        raise FitError("every retained training account is held in its band: no edge to set")
+    return account_edge(scores, rate, hysteresis, held)
 
 
 def print_weights(console: Console, current: HealthModel, fitted: HealthModel) -> None:

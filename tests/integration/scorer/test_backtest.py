@@ -13,11 +13,13 @@ from typing import Any
 
 import orjson
 import pytest
+import tomli_w
 from kafka import KafkaProducer
 
 from services.kafka.topics import ensure_topics, topic_names
 from services.local.broker import Broker
 from services.scorer.backtest.fit import bump_version
+from services.scorer.backtest.fit_run import model_document
 from services.scorer.backtest.summary import HEADLINE_KEYS as KEYS
 from services.scorer.model import default_model, load_model
 from services.settings import Settings
@@ -228,17 +230,32 @@ def test_the_backtest_reads_the_input_topics_of_a_deployment(
     assert result == expected
 
 
-def test_model_fit_writes_a_valid_model_and_judges_it_on_held_out_accounts(
+MISWEIGHTED = {"usage": 0.05, "support": 0.05, "billing": 0.05, "sentiment": 0.85}
+"""Weights far from the simulated population's: its churn shows in usage, hardly in sentiment."""
+FIT_HISTORY = Config(accounts=120, days=150, churn_share=0.3, seed=2)
+FIT_MARGIN = 0.03
+"""How much better the fitted model must rank held-out account-days. Measured gains at 30 days
+on seeds 1-3 of this population: 0.068, 0.063, 0.148 (docs/backtest.md)."""
+
+
+def test_model_fit_learns_a_populations_weights_and_beats_the_model_on_held_out_accounts(
     tmp_path: Path,
 ) -> None:
     history = tmp_path / "history.ndjson"
-    with history.open("wb") as sink:  # 8 churners of 20, so that both sides have some
-        write_ndjson(Config(accounts=20, days=100, churn_share=0.4), sink)
+    with history.open("wb") as sink:
+        write_ndjson(FIT_HISTORY, sink)
+    document = model_document(default_model())
+    document["base"]["weights"] = MISWEIGHTED
+    for profile in document["profiles"]:
+        if "weights" in profile["overrides"]:
+            profile["overrides"]["weights"] = MISWEIGHTED
+    start = tmp_path / "misweighted.toml"
+    start.write_text(tomli_w.dumps(document))
+    current = load_model(start)
     out = tmp_path / "fitted.toml"
-    # seed 1 holds out 3 of the 8 churners and 40% of the accounts in all
-    command = ["model", "fit", "--events", str(history), "--out", str(out)]
+    command = ["model", "fit", "--events", str(history), "--model", str(start), "--out", str(out)]
     done = subprocess.run(
-        [sys.executable, "-m", "services.cli", *command, "--holdout", "0.4", "--seed", "1"],
+        [sys.executable, "-m", "services.cli", *command, "--holdout", "0.4", "--json"],
         env={k: v for k, v in os.environ.items() if not k.startswith("HEALTHMON_")}
         | {"COLUMNS": "200"},
         capture_output=True,
@@ -247,10 +264,15 @@ def test_model_fit_writes_a_valid_model_and_judges_it_on_held_out_accounts(
     )
     assert done.returncode == 0, done.stderr + done.stdout
     fitted = load_model(out)
-    current = default_model()
     assert fitted.version == bump_version(current.version)
-    assert fitted.base.weights != current.base.weights
     assert fitted.base.support == current.base.support  # only weights and edges change
-    assert f"fitted model {fitted.version} written to {out}" in done.stdout
-    assert "held-out accounts" in done.stdout
-    assert f"model {current.version}" in done.stdout and f"model {fitted.version}" in done.stdout
+    # the tables go to standard error, the figures of both models on held-out accounts to stdout
+    assert f"fitted model {fitted.version} written to {out}" in done.stderr
+    assert "held-out accounts" in done.stderr
+    assert fitted.base.weights["sentiment"] < 0.5 * MISWEIGHTED["sentiment"]
+    assert fitted.base.weights["usage"] > 4 * MISWEIGHTED["usage"]
+    result = orjson.loads(done.stdout)
+    assert result["model_version"] == current.version
+    assert result["compare"]["model_version"] == fitted.version
+    for key in ("auc_account_day_30d", "auc_account_day_14d"):
+        assert result["compare"][key] >= result[key] + FIT_MARGIN, key

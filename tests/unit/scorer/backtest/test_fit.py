@@ -15,6 +15,7 @@ from rich.console import Console
 from services.scorer.backtest.fit import (
     HORIZON,
     FitError,
+    account_edge,
     bump_version,
     held_out,
     learn_weights,
@@ -203,3 +204,30 @@ def test_a_day_without_any_weighted_component_takes_the_days_score() -> None:
     days = EVAL_FROM + HORIZON
     [risks] = rows([run_of(day, days)], days, weights=weights).components
     assert risks == pytest.approx([0.3, 0.3, 0.3, 0.0])
+
+
+LOWS = [50.0, 60.0, 70.0, 80.0]
+"""Four retained accounts' lowest scores at a judged midnight."""
+
+
+@pytest.mark.parametrize(
+    ("rate", "edge"),
+    [
+        (0.5, 73.0),  # entered 3 points below 73: the accounts at 50 and 60, two of four
+        (0.25, 63.0),  # the account at 50 only
+        (0.0, 53.0),  # none: no account scores below 50
+    ],
+)
+def test_an_edge_for_a_flag_rate_catches_that_share_of_accounts_past_the_hysteresis(
+    rate: float, edge: float
+) -> None:
+    found = account_edge(LOWS, rate, hysteresis=3.0)
+    assert found == edge
+    assert sum(low < found - 3.0 for low in LOWS) == rate * len(LOWS)
+
+
+def test_accounts_held_in_a_band_count_towards_its_rate_whatever_the_edge() -> None:
+    # two more accounts held at yellow: half of six is three, one of them caught by its score
+    assert account_edge(LOWS, 0.5, hysteresis=3.0, held=2) == 63.0
+    # held accounts already make more than the rate: no account is caught by its score
+    assert account_edge(LOWS, 0.2, hysteresis=3.0, held=2) == 53.0
