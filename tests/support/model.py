@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from importlib.resources import files
 
 from schemas import Event, RiskChange
@@ -27,10 +28,10 @@ def fold_all(
 DEFAULT_TOML = files("services.scorer.model").joinpath(DEFAULT_MODEL).read_text()
 """The text of the model file shipped with healthmon."""
 
-STRICT_TOML = (
-    DEFAULT_TOML
-    .replace('version = "default-7"', 'version = "strict-1"')
-    .replace("green = 70", "green = 99.5").replace("yellow = 40", "yellow = 90")
+STRICT_TOML = re.sub(
+    r'^version = ".*"$', 'version = "strict-1"',
+    DEFAULT_TOML.replace("green = 70", "green = 99.5").replace("yellow = 40", "yellow = 90"),
+    count=1, flags=re.MULTILINE,
 )  # fmt: skip
 """The default model with much higher band edges: most accounts score lower bands under it."""
 

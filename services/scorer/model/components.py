@@ -39,18 +39,29 @@ Cap = tuple[str, Signal]
 
 class Part(NamedTuple):
     """A component: its score (None without data), staleness and signals (`worst_first` sorts
-    them for an explanation), and the band a condition holds the account at, if any (`cap`:
-    the band and the signal that explains it)."""
+    them for an explanation), the band a condition holds the account at, if any (`cap`: the
+    band and the signal that explains it), and the weights its signals are scored with, by the
+    part of their code after the dot (None: all of them count)."""
 
     name: str
     score: float | None
     stale: bool = False
     signals: tuple[Signal, ...] | list[Signal] = ()
     cap: Cap | None = None
+    weights: Mapping[Any, float] | None = None
 
     def worst_first(self) -> list[Signal]:
-        """The signals, lowest score first."""
-        return sorted(self.signals, key=_score_of)
+        """The signals that make the score, lowest score first: a signal of weight 0 is
+        measured (and fitted on) but explains nothing while a weighted one has data."""
+        counted = self.signals
+        if self.weights is not None:
+            weights = self.weights
+            counted = [s for s in self.signals if _weight(s, weights) > 0] or self.signals
+        return sorted(counted, key=_score_of)
+
+
+def _weight(signal: Signal, weights: Mapping[Any, float]) -> float:
+    return weights.get(signal.code.partition(".")[2], 0.0)
 
 
 def _score_of(signal: Signal) -> float:
@@ -95,16 +106,19 @@ def week_and_norm(
     return week, history * windows.recent_days / history_days
 
 
-def _weighted(signals: list[Signal], weights: Mapping[Any, float]) -> float | None:
-    """The mean of the signals' scores, weighted by the part of their code after the dot."""
+def _weighted(
+    name: str, signals: list[Signal], weights: Mapping[Any, float], cap: Cap | None = None
+) -> Part:
+    """The component `name` scored as the mean of its signals' scores, weighted by the part of
+    their code after the dot. When only signals of weight 0 have data, their plain mean scores
+    it: a zero weight defers to the others, it does not leave the component without a score."""
     total = points = 0.0
     for signal in signals:
-        weight = weights.get(signal.code.partition(".")[2], 0.0)
+        weight = _weight(signal, weights)
         total += weight
         points += weight * signal.score
-    if total <= 0:
-        return None
-    return points / total
+    score = points / total if total > 0 else sum(s.score for s in signals) / len(signals)
+    return Part(name, score, False, signals, cap, weights)
 
 
 def usage(state: AccountState, spec: Spec, at: int) -> Part:
@@ -152,7 +166,7 @@ def usage(state: AccountState, spec: Spec, at: int) -> Part:
             " against a norm of {:.0f} events a week"
         )
         cap = ("red", Signal("usage.stopped", 0.0, text, (idle, norm[0])))
-    return Part("usage", _weighted(signals, rules.signal_weights), False, signals, cap)
+    return _weighted("usage", signals, rules.signal_weights, cap)
 
 
 def segment_levels(state: AccountState, spec: Spec, at: int) -> tuple[float, float]:
@@ -383,9 +397,7 @@ def sentiment(state: AccountState, spec: Spec, at: int) -> Part:
     if not signals:
         return Part("sentiment", None)
     weights = {"nps": rules.nps_weight, "csat": rules.csat_weight}
-    return Part(
-        "sentiment", _weighted(signals, weights), False, signals, _poor_csat(state, rules, at)
-    )
+    return _weighted("sentiment", signals, weights, _poor_csat(state, rules, at))
 
 
 def _poor_csat(state: AccountState, rules: SentimentRules, at: int) -> Cap | None:

@@ -50,7 +50,7 @@ def test_an_account_that_goes_silent_declines_and_the_change_says_why(
         # the timer may also have fired while the history was still arriving: take the last
         change = eventually(silence, 60, "a decline at the current time")[-1]
         codes = [r["code"] for r in change["reasons"]]
-        assert "usage.recency" in codes and "usage.activity" in codes, codes
+        assert "usage.stopped" in codes and "usage.activity" in codes, codes
         assert cluster.snapshots()["acct-1"]["band"] == change["current"]["band"]
 
 

@@ -274,10 +274,29 @@ def test_sentiment_from_nps_and_csat() -> None:
 
 
 def test_signals_are_explained_worst_first_with_their_figures_filled_in() -> None:
-    state, _ = fold_all(steady_use())
+    state, _ = fold_all(steady_use(), AccountState("acct-1", traits={"seats": 8}))
     part = usage(state, BASE, at(27 + 12))  # twelve quiet days after four steady weeks
     worst = part.worst_first()
-    assert [s.score for s in worst] == sorted(s.score for s in part.signals)
-    assert worst[0].code == "usage.activity"
-    assert worst[0].message == "no activity this week, against a norm of 17 events a week"
+    assert [s.code for s in worst] == ["usage.seats", "usage.activity"]  # recency weighs 0
+    assert worst[0].score < worst[1].score
+    assert worst[0].message == "0 of 8 seats were active this week"
+    assert worst[1].message == "no activity this week, against a norm of 17 events a week"
     assert signal(part, "usage.recency")[1] == "no product activity for 12 days"
+
+
+def test_a_signal_of_weight_zero_is_measured_but_neither_scores_nor_explains() -> None:
+    assert BASE.usage.signal_weights["recency"] == 0
+    state, _ = fold_all(steady_use())
+    part = usage(state, BASE, at(27 + 12))  # twelve quiet days: recency well down
+    recency, _ = signal(part, "usage.recency")
+    activity, _ = signal(part, "usage.activity")
+    assert recency < 50 and part.score == pytest.approx(activity)  # the only weighted signal
+    assert [s.code for s in part.worst_first()] == ["usage.activity"]
+
+
+def test_a_signal_of_weight_zero_scores_the_component_when_nothing_else_has_data() -> None:
+    state, _ = fold_all([event("usage", "active", user_id="u", at=T0)])
+    part = usage(state, BASE, at(4))  # no norm yet, no seats, no features: recency alone
+    assert [s.code for s in part.signals] == ["usage.recency"]
+    assert part.score == signal(part, "usage.recency")[0] == pytest.approx(100 * (1 - 2 / 19))
+    assert [s.code for s in part.worst_first()] == ["usage.recency"]

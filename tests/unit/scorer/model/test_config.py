@@ -12,7 +12,7 @@ from services.scorer.model.config import parse_model
 
 def test_the_default_model_loads_with_a_version() -> None:
     model = default_model()
-    assert model.version == "default-7"
+    assert model.version == "default-8"
     assert sum(model.base.weights.values()) == pytest.approx(1.0)
 
 

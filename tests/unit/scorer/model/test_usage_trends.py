@@ -184,21 +184,23 @@ def test_a_bad_holiday_is_refused_with_the_field_and_reason(entry: str, reason: 
     assert "base.calendar.holidays" in str(caught.value) and reason in str(caught.value)
 
 
-def test_a_payment_unpaid_a_week_after_its_last_attempt_holds_the_account_at_yellow() -> None:
+def test_a_payment_unpaid_past_the_dunning_retries_holds_the_account_at_yellow() -> None:
     failed = [
         event("payment", "payment_failed", invoice_id="in1", at=T0 + days(30)),
         event("payment", "payment_failed", invoice_id="in1", at=T0 + days(32)),
     ]
     state, changes = clean_account_changes(use(0, 40, per_day=20) + failed)
     assert state.band == "green"  # retries under way: a critical change, not yet a hold
-    changes += evaluate_days(state, 40, 41)
+    changes += evaluate_days(state, 40, 42)
+    assert state.band == "green"  # nine days on: a card is often updated by now
+    changes += evaluate_days(state, 43, 44)
     assert state.band == "yellow"
     held = [r for c in changes for r in c.reasons if r.code == "billing.overdue"]
     assert held and held[0].message == (
-        "A payment is still unpaid 8 days after its last attempt failed. "
+        "A payment is still unpaid 11 days after its last attempt failed. "
         "Health is held at yellow while this lasts."
     )
-    paid = event("payment", "invoice_paid", invoice_id="in1", at=T0 + days(41))
+    paid = event("payment", "invoice_paid", invoice_id="in1", at=T0 + days(44))
     state, _ = fold_all([paid], state)
     assert state.band == "green"
 
