@@ -16,6 +16,10 @@ import pytest
 
 from services.local.ports import free_port
 
+REQUEST_TIMEOUT_S = 30.0
+"""httpx's default of 5 s is too short for a whole demo system (broker, three services, the
+seeded workload) sharing two busy cores; a service that hangs still fails the test."""
+
 
 def read_until(process: subprocess.Popen[str], pattern: str, timeout_s: float) -> str:
     """Collect stdout lines until one matches `pattern`."""
@@ -101,12 +105,14 @@ def test_up_demo_runs_everything_shows_alerts_and_stops_cleanly_keeping_files_pr
         assert shown and int(shown.group(1)) > 0, output
         assert re.search(r"│ acme-\d+ +│ (open|acknowledged|snoozed|resolved) ", output), output
         listed = httpx.get(
-            f"{urls['alerts']}/v1/alerts", headers={"Authorization": f"Bearer {key.group(1)}"}
+            f"{urls['alerts']}/v1/alerts",
+            headers={"Authorization": f"Bearer {key.group(1)}"},
+            timeout=REQUEST_TIMEOUT_S,
         ).json()["items"]
         assert {a["band"] for a in listed} <= {"yellow", "red", "green"} and listed
         link = re.search(r"(http://127\.0\.0\.1:\d+/signin/link/\S+)", output)
         assert link and "Next steps:" in output, output
-        with httpx.Client(follow_redirects=True) as browser:
+        with httpx.Client(follow_redirects=True, timeout=REQUEST_TIMEOUT_S) as browser:
             page = browser.get(link.group(1))
             assert page.status_code == 200 and "csm1@example.com" in page.text
             assert "Acme" in browser.get(f"{urls['alerts']}/alerts").text
